@@ -1,0 +1,137 @@
+"""The provider interface every tracking source implements, and its typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from emstui.model import Tracking
+
+
+class ProviderError(Exception):
+    """A whole request to a provider failed. Never carries an API key in its text."""
+
+    kind = "provider"
+    retryable = True
+
+    def __init__(self, provider: str, message: str, *, detail: str | None = None) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.message = message
+        self.detail = detail  # short excerpt for the log, already sanitised
+
+
+class AuthenticationError(ProviderError):
+    """Bad or missing key, IP not whitelisted, account disabled: do not retry until config changes."""
+
+    kind = "auth"
+    retryable = False
+
+
+class QuotaExhaustedError(ProviderError):
+    """The account's quota or daily limit is used up: pause until config changes or the limit resets."""
+
+    kind = "quota"
+    retryable = False
+
+
+class RateLimitedError(ProviderError):
+    """HTTP 429. `retry_after` is seconds from now when the server said so."""
+
+    kind = "rate_limited"
+
+    def __init__(self, provider: str, message: str, *, retry_after: float | None = None,
+                 detail: str | None = None) -> None:
+        super().__init__(provider, message, detail=detail)
+        self.retry_after = retry_after
+
+
+class TemporaryError(ProviderError):
+    """Timeouts, connection errors, 5xx: back off and retry."""
+
+    kind = "temporary"
+
+    def __init__(self, provider: str, message: str, *, retry_after: float | None = None,
+                 detail: str | None = None, offline: bool = False) -> None:
+        super().__init__(provider, message, detail=detail)
+        self.retry_after = retry_after
+        self.offline = offline  # True for connection-level failures (DNS, refused, unreachable)
+
+
+class BadResponseError(ProviderError):
+    """HTML where JSON was expected, truncated or invalid JSON, unexpected shapes, oversize bodies."""
+
+    kind = "bad_response"
+
+
+class EndpointGoneError(ProviderError):
+    """HTTP 404/410 from the endpoint itself: the source has moved; disable it and tell the user."""
+
+    kind = "endpoint_gone"
+    retryable = False
+
+
+@dataclass(frozen=True, slots=True)
+class NumberError:
+    """A per-number failure inside an otherwise successful request."""
+
+    kind: str  # "not_found" | "unsupported" | "invalid" | "bad_response" | "not_registered" | ...
+    message: str
+    retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NumberResult:
+    """The outcome for one number: a tracking, or a per-number error."""
+
+    number: str
+    tracking: Tracking | None = None
+    error: NumberError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.tracking is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    max_batch: int  # numbers per request
+    rate_per_second: float  # sustained requests per second
+    burst: int  # token-bucket size
+    concurrency: int  # requests in flight at once
+    min_interval: float = 0.0  # seconds between request starts (EMS tracker: 1 s)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A tracking source. One instance per process; owns one httpx.AsyncClient."""
+
+    id: str
+    name: str
+    capabilities: Capabilities
+
+    def supports(self, number: str) -> bool:
+        """Whether this source can track a (normalised) number at all."""
+        ...
+
+    async def track(self, numbers: Sequence[str]) -> list[NumberResult]:
+        """Track up to `capabilities.max_batch` numbers in one logical request.
+
+        Returns one NumberResult per input number, in input order. Raises ProviderError for a
+        failure of the whole request.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderHealth:
+    """What the engine tells the UI about a provider."""
+
+    provider: str
+    state: str  # "ok" | "backoff" | "offline" | "auth" | "quota" | "gone" | "idle"
+    message: str = ""
+    until: datetime | None = None
