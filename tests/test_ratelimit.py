@@ -1,0 +1,57 @@
+"""The request limiter never lets more than `limit` requests start within one window."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from emstui.clock import FakeClock
+from emstui.ratelimit import RateLimiter
+
+
+async def _starts(limiter: RateLimiter, clock: FakeClock, n: int) -> list[datetime]:
+    starts: list[datetime] = []
+
+    async def one() -> None:
+        async with limiter.slot():
+            starts.append(clock.now())
+
+    await asyncio.gather(*(one() for _ in range(n)))
+    return sorted(starts)
+
+
+async def test_three_per_second_never_exceeds_three_in_any_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter.per_second(clock, 3.0, concurrency=4)
+    starts = await _starts(limiter, clock, 12)
+    for i in range(len(starts) - 3):
+        assert (starts[i + 3] - starts[i]).total_seconds() >= 1.0
+    total = (starts[-1] - starts[0]).total_seconds()
+    assert total < 4 * 1.1 + 0.01  # 12 requests = 4 windows, no slower than the margin
+
+
+async def test_min_interval_spaces_requests() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter.per_second(clock, 1.0, concurrency=1, min_interval=1.0)
+    starts = await _starts(limiter, clock, 4)
+    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+    assert all(gap >= 1.0 for gap in gaps)
+
+
+async def test_concurrency_bounds_requests_in_flight() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock, limit=100, concurrency=2)
+    active = 0
+    peak = 0
+
+    async def one() -> None:
+        nonlocal active, peak
+        async with limiter.slot():
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            active -= 1
+
+    await asyncio.gather(*(one() for _ in range(10)))
+    assert peak == 2
