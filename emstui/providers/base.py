@@ -24,14 +24,14 @@ class ProviderError(Exception):
 
 
 class AuthenticationError(ProviderError):
-    """Bad or missing key, IP not whitelisted, account disabled: do not retry until config changes."""
+    """Bad or missing key, IP not whitelisted, account disabled: no retry until config changes."""
 
     kind = "auth"
     retryable = False
 
 
 class QuotaExhaustedError(ProviderError):
-    """The account's quota or daily limit is used up: pause until config changes or the limit resets."""
+    """The account's quota or daily limit is used up: pause until config changes or it resets."""
 
     kind = "quota"
     retryable = False
@@ -61,7 +61,7 @@ class TemporaryError(ProviderError):
 
 
 class BadResponseError(ProviderError):
-    """HTML where JSON was expected, truncated or invalid JSON, unexpected shapes, oversize bodies."""
+    """HTML where JSON was expected, invalid JSON, unexpected shapes, oversize bodies."""
 
     kind = "bad_response"
 
@@ -125,6 +125,30 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class Registrations(Protocol):
+    """Remembers which numbers a provider has registered (17TRACK bills each registration once).
+
+    The store implements it persistently; `MemoryRegistrations` is the in-process version.
+    """
+
+    def is_registered(self, number: str, provider: str) -> bool: ...
+
+    def mark_registered(self, number: str, provider: str, *, at: datetime) -> None: ...
+
+
+class MemoryRegistrations:
+    """Registrations kept in memory only (demo mode, tests)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], datetime] = {}
+
+    def is_registered(self, number: str, provider: str) -> bool:
+        return (number, provider) in self._seen
+
+    def mark_registered(self, number: str, provider: str, *, at: datetime) -> None:
+        self._seen.setdefault((number, provider), at)
 
 
 @dataclass(frozen=True, slots=True)
