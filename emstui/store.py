@@ -1,0 +1,626 @@
+"""The SQLite history store: per-parcel state, the de-duplicated event log and "seen" markers."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from emstui.clock import Clock, SystemClock
+from emstui.model import Event, ParcelState, Stage, Status, Tracking
+
+log = logging.getLogger(__name__)
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
+
+# Stored text is bounded: remote text is sanitised upstream, but a hostile page could still be big.
+MAX_DESCRIPTION = 2000
+MAX_LOCATION = 300
+MAX_TIME_RAW = 100
+MAX_SHORT = 64  # provider ids, UPU codes, error kinds
+MAX_RAW_STATUS = 300
+MAX_ERROR = 2000
+MAX_FINGERPRINT = 256
+MAX_CARRIERS = 500
+
+_EVENT_COLS = ("time_raw, description, location, provider, time_local, time_utc, code, status, "
+               "stage, first_seen")
+_PARCEL_COLS = ("p.number, p.status, p.stage, p.provider, p.raw_status, p.raw_sub_status, "
+                "p.carriers, p.fingerprint, p.last_checked, p.last_changed, p.last_error, "
+                "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count")
+
+
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    statements = (
+        # status/stage stay NULL until a tracking result was applied ("no state before").
+        """CREATE TABLE parcels (
+            number TEXT PRIMARY KEY NOT NULL,
+            status TEXT, stage TEXT, provider TEXT, raw_status TEXT, raw_sub_status TEXT,
+            carriers TEXT, fingerprint TEXT,
+            last_checked TEXT, last_changed TEXT, last_error TEXT, error_kind TEXT,
+            next_due TEXT, backoff_level INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL, seen_at TEXT,
+            event_count INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX parcels_by_last_changed ON parcels (last_changed)",
+        # seq: source order within the parcel (higher = newer); pos: display order (0 = newest).
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL, ident BLOB NOT NULL,
+            seq INTEGER NOT NULL, pos INTEGER NOT NULL,
+            time_raw TEXT NOT NULL, time_local TEXT, time_utc TEXT,
+            location TEXT NOT NULL, description TEXT NOT NULL, provider TEXT NOT NULL,
+            code TEXT, status TEXT, stage TEXT, first_seen TEXT NOT NULL,
+            UNIQUE (number, ident))""",
+        "CREATE INDEX events_by_pos ON events (number, pos)",
+        "CREATE INDEX events_by_first_seen ON events (number, first_seen)",
+        """CREATE TABLE registrations (
+            number TEXT NOT NULL, provider TEXT NOT NULL, registered_at TEXT NOT NULL,
+            PRIMARY KEY (number, provider)) WITHOUT ROWID""",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
+# MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
+# Append only; never edit a released step.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The history database could not be opened, read or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What one `apply_tracking` changed."""
+
+    number: str
+    new_events: tuple[Event, ...]  # newly stored, newest first
+    old_status: Status | None  # None when the parcel had no tracking result before
+    new_status: Status
+    status_changed: bool
+    stage_changed: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.status_changed or bool(self.new_events)
+
+
+class _Corrupt(Exception):
+    def __init__(self, reason: str, inode: int | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.inode = inode
+
+
+@dataclass(slots=True)
+class _StoredEvent:
+    id: int
+    ident: bytes
+    seq: int
+    pos: int
+    time_utc: str | None
+
+
+class Store:
+    """The history database. One connection, guarded by a lock; safe to share between threads.
+
+    Several processes (the TUI and a cron `--once`) may use the same file at once: WAL journal,
+    a busy timeout, and every write is one short `BEGIN IMMEDIATE` transaction.
+    """
+
+    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
+        self.path = Path(path)
+        self._clock: Clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self.recovered_from: Path | None = None
+        self.recovery_message: str | None = None
+        self._memory = str(path) == ":memory:"
+        if not self._memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = self._connect()
+        except _Corrupt as corrupt:
+            self._move_aside(corrupt)
+            try:
+                self._conn = self._connect()
+            except _Corrupt as again:
+                raise StoreError(f"cannot create a new history database at {self.path}: "
+                                 f"{again.reason}") from again
+
+    @classmethod
+    def open_memory(cls, *, clock: Clock | None = None) -> Store:
+        """A store that lives in memory only (demo mode, tests)."""
+        return cls(Path(":memory:"), clock=clock)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        inode = None
+        if not self._memory:
+            with contextlib.suppress(OSError):
+                inode = self.path.stat().st_ino
+                # Refuse garbage before SQLite sees it: closing a connection on a file with a
+                # leftover -wal would replay or delete that WAL, and it belongs to the evidence.
+                with self.path.open("rb") as f:
+                    head = f.read(len(_SQLITE_HEADER))
+                if head and head != _SQLITE_HEADER:
+                    raise _Corrupt("file is not a database: it does not start with the SQLite "
+                                   "header", inode)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"the history database {self.path} was written by a newer emstui (schema "
+                    f"v{version}; this version knows up to v{len(MIGRATIONS)}). It was left "
+                    "untouched: upgrade emstui, or use another data directory.")
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                raise _Corrupt("integrity check failed: " + "; ".join(problems[:3]), inode)
+            if not self._memory:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("history database %s: WAL unavailable, journal mode is %s",
+                                self.path, mode)
+                conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL
+            self._migrate(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
+                raise _Corrupt(str(exc), inode) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        latest = len(MIGRATIONS)
+        if conn.execute("PRAGMA user_version").fetchone()[0] == latest:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process won?
+            if version == 0 and conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()[0]:
+                raise StoreError(f"{self.path} is an SQLite database but not an emstui history "
+                                 "file; it was left untouched. Use another data directory.")
+            for step in MIGRATIONS[version:]:
+                step(conn)
+            conn.execute(f"PRAGMA user_version = {latest:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _move_aside(self, corrupt: _Corrupt) -> None:
+        if self._memory:
+            raise StoreError(f"in-memory history database failed: {corrupt.reason}")
+        try:
+            inode_now = self.path.stat().st_ino
+        except OSError:
+            inode_now = None
+        if corrupt.inode is None or inode_now != corrupt.inode:
+            return  # another process already replaced the file: just open the new one
+        stamp = self._clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            os.rename(self.path, target)
+            # The WAL and index belong to the damaged file: keep them beside it, never replay
+            # them into the new database.
+            for suffix in ("-wal", "-shm", "-journal"):
+                side = Path(f"{self.path}{suffix}")
+                if side.exists():
+                    os.rename(side, Path(f"{target}{suffix}"))
+        except OSError as exc:
+            raise StoreError(f"the history database {self.path} is damaged ({corrupt.reason}) "
+                             f"and could not be moved aside: {exc}") from exc
+        self.recovered_from = target
+        self.recovery_message = (
+            f"The history database {self.path} could not be read ({corrupt.reason}). "
+            f"It was moved to {target} and a new, empty history was started; "
+            "parcels will be fetched again.")
+        log.warning("%s", self.recovery_message)
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"history database {self.path}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short IMMEDIATE transaction: taken before reading, so no lost updates."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"history database {self.path}: {exc}") from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"history database {self.path}: {exc}") from exc
+                raise
+
+    def _ensure_parcel(self, conn: sqlite3.Connection, number: str) -> None:
+        conn.execute("INSERT OR IGNORE INTO parcels (number, first_seen) VALUES (?, ?)",
+                     (number, _utc_text(self._clock.now())))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def state(self, number: str) -> ParcelState | None:
+        return self.states([number]).get(number)
+
+    def states(self, numbers: Iterable[str] | None = None) -> dict[str, ParcelState]:
+        """Stored state of the given parcels (all when None), with last event and counts.
+
+        One query: the last event comes from the (number, pos) index, the unseen count from a
+        range scan of the (number, first_seen) index.
+        """
+        ev = ", ".join(f"e.{col.strip()}" for col in _EVENT_COLS.split(","))
+        sql = (f"SELECT {_PARCEL_COLS}, "
+               "(SELECT count(*) FROM events u WHERE u.number = p.number "
+               "   AND u.first_seen > coalesce(p.seen_at, '')), "
+               f"e.id, {ev} FROM parcels p "
+               "LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
+        params: tuple[Any, ...] = ()
+        if numbers is not None:
+            wanted = list(dict.fromkeys(numbers))
+            if not wanted:
+                return {}
+            sql += " WHERE p.number IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(wanted),)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return {row[0]: _row_to_state(row) for row in rows}
+
+    def events(self, number: str, *, limit: int | None = None) -> list[Event]:
+        """The parcel's events, newest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EVENT_COLS} FROM events WHERE number = ? ORDER BY pos LIMIT ?",
+                (number, -1 if limit is None else max(0, limit))).fetchall()
+        return [_row_to_event(row) for row in rows]
+
+    def changed_since(self, since: datetime | None) -> set[str]:
+        """Numbers whose status or events changed after `since` (all that ever changed if None)."""
+        with self._read() as conn:
+            if since is None:
+                rows = conn.execute(
+                    "SELECT number FROM parcels WHERE last_changed IS NOT NULL").fetchall()
+            else:
+                rows = conn.execute("SELECT number FROM parcels WHERE last_changed > ?",
+                                    (_utc_text(since),)).fetchall()
+        return {row[0] for row in rows}
+
+    def is_registered(self, number: str, provider: str) -> bool:
+        with self._read() as conn:
+            row = conn.execute("SELECT 1 FROM registrations WHERE number = ? AND provider = ?",
+                               (number, provider)).fetchone()
+        return row is not None
+
+    def get_meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply_tracking(self, tracking: Tracking, *, checked_at: datetime,
+                       next_due: datetime | None) -> ApplyResult:
+        """Merge a provider's answer: new events, status, stage; clears the error and backoff."""
+        number = tracking.number
+        checked = _utc_text(checked_at)
+        due = None if next_due is None else _utc_text(next_due)
+        with self._write() as conn:
+            self._ensure_parcel(conn, number)
+            old_status_text, old_stage_text, old_count = conn.execute(
+                "SELECT status, stage, event_count FROM parcels WHERE number = ?",
+                (number,)).fetchone()
+            stored = [_StoredEvent(*row) for row in conn.execute(
+                "SELECT id, ident, seq, pos, time_utc FROM events WHERE number = ?", (number,))]
+            new_rows = self._merge_events(conn, number, tracking, stored, checked)
+            old_status = None if old_status_text is None else _status(old_status_text)
+            old_stage = None if old_stage_text is None else _stage(old_stage_text)
+            status_changed = old_status != tracking.status
+            stage_changed = old_stage != tracking.stage
+            changed = status_changed or bool(new_rows)
+            conn.execute(
+                "UPDATE parcels SET status = ?, stage = ?, provider = ?, raw_status = ?, "
+                "raw_sub_status = ?, carriers = ?, fingerprint = ?, last_checked = ?, "
+                "last_changed = CASE WHEN ? THEN ? ELSE last_changed END, "
+                "last_error = NULL, error_kind = NULL, next_due = ?, backoff_level = 0, "
+                "event_count = ? WHERE number = ?",
+                (tracking.status.value, tracking.stage.value, _cap(tracking.provider, MAX_SHORT),
+                 _cap_opt(tracking.raw_status, MAX_RAW_STATUS),
+                 _cap_opt(tracking.raw_sub_status, MAX_RAW_STATUS),
+                 _cap(",".join(tracking.carriers), MAX_CARRIERS) or None,
+                 _cap_opt(tracking.fingerprint, MAX_FINGERPRINT), checked, changed, checked,
+                 due, old_count + len(new_rows), number))
+        new_rows.sort(key=lambda item: item[0])
+        return ApplyResult(number=number, new_events=tuple(event for _, event in new_rows),
+                           old_status=old_status, new_status=tracking.status,
+                           status_changed=status_changed, stage_changed=stage_changed)
+
+    def _merge_events(self, conn: sqlite3.Connection, number: str, tracking: Tracking,
+                      stored: list[_StoredEvent], checked: str) -> list[tuple[int, Event]]:
+        """Insert the events not stored yet and re-derive source and display order.
+
+        Returns (display position, stored event) for each new event.
+        """
+        known = {item.ident: item for item in stored}
+        incoming: list[tuple[bytes, Event | None]] = []  # newest first; None marks a known event
+        fresh: dict[bytes, Event] = {}
+        for event in tracking.events:
+            ident = _identity(event)
+            if ident in known:
+                incoming.append((ident, None))
+            elif ident not in fresh:
+                fresh[ident] = event
+                incoming.append((ident, event))
+        if not fresh:
+            return []
+        source = _merge_source_order([item.ident for item in
+                                      sorted(stored, key=lambda s: s.seq, reverse=True)],
+                                     incoming)
+        values = {ident: _event_values(event, tracking.provider, checked)
+                  for ident, event in fresh.items()}
+        utc_of = {ident: item.time_utc for ident, item in known.items()}
+        utc_of.update((ident, vals[5]) for ident, vals in values.items())
+        display = _display_order(source, utc_of)
+        seq_of = {ident: len(source) - i for i, ident in enumerate(source)}
+        pos_of = {ident: i for i, ident in enumerate(display)}
+        conn.executemany(
+            "UPDATE events SET seq = ?, pos = ? WHERE id = ?",
+            [(seq_of[item.ident], pos_of[item.ident], item.id) for item in stored
+             if (item.seq, item.pos) != (seq_of[item.ident], pos_of[item.ident])])
+        conn.executemany(
+            f"INSERT INTO events (number, ident, seq, pos, {_EVENT_COLS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(number, ident, seq_of[ident], pos_of[ident], *vals)
+             for ident, vals in values.items()])
+        return [(pos_of[ident], _row_to_event(vals)) for ident, vals in values.items()]
+
+    def record_error(self, number: str, *, kind: str, message: str, checked_at: datetime,
+                     next_due: datetime | None, backoff_level: int) -> None:
+        """Remember a failed check; the stored events and status stay as they were."""
+        with self._write() as conn:
+            self._ensure_parcel(conn, number)
+            conn.execute(
+                "UPDATE parcels SET last_error = ?, error_kind = ?, last_checked = ?, "
+                "next_due = ?, backoff_level = ? WHERE number = ?",
+                (_cap(message, MAX_ERROR), _cap(kind, MAX_SHORT), _utc_text(checked_at),
+                 None if next_due is None else _utc_text(next_due), max(0, int(backoff_level)),
+                 number))
+
+    def set_next_due(self, number: str, when: datetime | None) -> None:
+        with self._write() as conn:
+            self._ensure_parcel(conn, number)
+            conn.execute("UPDATE parcels SET next_due = ? WHERE number = ?",
+                         (None if when is None else _utc_text(when), number))
+
+    def mark_seen(self, number: str, *, at: datetime | None = None) -> None:
+        """The user looked at the parcel: events first seen up to `at` (default now) are old."""
+        seen = _utc_text(at if at is not None else self._clock.now())
+        with self._write() as conn:
+            self._ensure_parcel(conn, number)
+            conn.execute("UPDATE parcels SET seen_at = ? WHERE number = ?", (seen, number))
+
+    def mark_registered(self, number: str, provider: str, *, at: datetime) -> None:
+        """Remember a provider registration; the first registration time is kept."""
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO registrations (number, provider, registered_at) "
+                         "VALUES (?, ?, ?)", (number, provider, _utc_text(at)))
+
+    def purge(self, number: str) -> None:
+        """Delete the parcel's state and event history (only when the user asks).
+
+        Provider registrations are kept: they describe the provider account, not local history,
+        and re-registering a number costs quota again.
+        """
+        with self._write() as conn:
+            conn.execute("DELETE FROM events WHERE number = ?", (number,))
+            conn.execute("DELETE FROM parcels WHERE number = ?", (number,))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+# -- ordering ------------------------------------------------------------------------------
+
+
+def _merge_source_order(stored: list[bytes], incoming: Sequence[tuple[bytes, Event | None]]
+                        ) -> list[bytes]:
+    """Source order (newest first) after adding the new events of `incoming` to `stored`.
+
+    Stored events keep their order. A run of new events goes just above the next older known
+    event in the provider's list; a trailing run goes just below the last known one; with no
+    known event in the list at all, new events are newer than everything stored.
+    """
+    result = list(stored)
+    run: list[bytes] = []
+    last_known: bytes | None = None
+    for ident, event in incoming:
+        if event is None:
+            at = result.index(ident)
+            result[at:at] = run
+            run = []
+            last_known = ident
+        else:
+            run.append(ident)
+    if run:
+        at = 0 if last_known is None else result.index(last_known) + 1
+        result[at:at] = run
+    return result
+
+
+def _display_order(source: list[bytes], utc_of: dict[bytes, str | None]) -> list[bytes]:
+    """Newest first: events with a known UTC time are sorted by it among their own slots in
+    source order; events without one keep their source position (local times of different
+    zones are not comparable, the provider's order is the best evidence)."""
+    order = list(source)
+    slots = [i for i, ident in enumerate(order) if utc_of.get(ident)]
+    rank = {ident: i for i, ident in enumerate(source)}
+    timed = sorted((order[i] for i in slots),
+                   key=lambda ident: (utc_of[ident], -rank[ident]), reverse=True)
+    for slot, ident in zip(slots, timed, strict=True):
+        order[slot] = ident
+    return order
+
+
+# -- conversions ---------------------------------------------------------------------------
+
+
+def _identity(event: Event) -> bytes:
+    # 128 bits of SHA-256: collisions are out of reach, and the unique index stays small.
+    return hashlib.sha256(json.dumps(event.identity()).encode()).digest()[:16]
+
+
+def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ...]:
+    """Column values in _EVENT_COLS order."""
+    time_utc = event.time_utc
+    if time_utc is not None and time_utc.tzinfo is None:
+        time_utc = time_utc.replace(tzinfo=UTC)  # a provider's UTC without tzinfo is still UTC
+    return (_cap(event.time_raw, MAX_TIME_RAW), _cap(event.description, MAX_DESCRIPTION),
+            _cap(event.location, MAX_LOCATION), _cap(event.provider or provider, MAX_SHORT),
+            None if event.time_local is None else event.time_local.isoformat(),
+            None if time_utc is None else _utc_text(time_utc),
+            _cap_opt(event.code, MAX_SHORT),
+            None if event.status is None else event.status.value,
+            None if event.stage is None else event.stage.value, first_seen)
+
+
+def _row_to_event(row: Sequence[Any]) -> Event:
+    (time_raw, description, location, provider, time_local, time_utc, code, status, stage,
+     first_seen) = row
+    return Event(time_raw=time_raw or "", description=description or "",
+                 location=location or "", provider=provider or "",
+                 time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc),
+                 code=code, status=None if status is None else _status(status),
+                 stage=None if stage is None else _stage(stage),
+                 first_seen=_parse_utc(first_seen))
+
+
+def _row_to_state(row: Sequence[Any]) -> ParcelState:
+    (number, status, stage, provider, raw_status, raw_sub_status, carriers, fingerprint,
+     last_checked, last_changed, last_error, error_kind, next_due, backoff_level, first_seen,
+     event_count, unseen, last_id) = row[:18]
+    extra: dict[str, str] = {}
+    if fingerprint:
+        extra["fingerprint"] = fingerprint
+    if carriers:
+        extra["carriers"] = carriers
+    return ParcelState(
+        number=number, status=Status.UNKNOWN if status is None else _status(status),
+        stage=Stage.NONE if stage is None else _stage(stage), provider=provider,
+        raw_status=raw_status, raw_sub_status=raw_sub_status,
+        last_event=None if last_id is None else _row_to_event(row[18:]),
+        event_count=int(event_count or 0), unseen_count=int(unseen or 0),
+        last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
+        last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due),
+        backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), extra=extra)
+
+
+def _status(value: str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:  # written by a newer emstui
+        return Status.UNKNOWN
+
+
+def _stage(value: str) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        return Stage.NONE
+
+
+def _utc_text(when: datetime) -> str:
+    """Fixed-width ISO-8601 UTC, so text order is time order."""
+    if when.tzinfo is None:
+        raise ValueError(f"naive datetime {when!r}: the store needs timezone-aware times")
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _parse_local(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)  # naive stays naive, an offset is restored
+    except (TypeError, ValueError):
+        return None
+
+
+def _cap(text: str, limit: int) -> str:
+    return text[:limit]
+
+
+def _cap_opt(text: str | None, limit: int) -> str | None:
+    return None if text is None else text[:limit]
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return True
+    text = str(exc).lower()
+    return "file is not a database" in text or "malformed" in text
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Store", "StoreError"]
