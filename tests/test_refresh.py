@@ -1,0 +1,356 @@
+"""The refresh engine with an injected clock: scheduling, limits, backoff, fallback, safety."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from emstui.changes import Change, ParcelUpdated, ProviderStateChanged
+from emstui.clock import FakeClock
+from emstui.model import Event, Stage, Status, Tracking
+from emstui.providers.base import (
+    AuthenticationError,
+    Capabilities,
+    NumberError,
+    NumberResult,
+    ProviderError,
+    RateLimitedError,
+    TemporaryError,
+)
+from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
+from emstui.store import Store
+
+A = "EE123456785CN"
+B = "EA473124829CN"
+C = "RR314159268CN"
+
+
+class ScriptedProvider:
+    """A provider whose answers a test scripts; it records every request it receives."""
+
+    def __init__(self, pid: str, clock: FakeClock, *, max_batch: int = 40, rate: float = 3.0,
+                 concurrency: int = 4, supports: Callable[[str], bool] | None = None) -> None:
+        self.id = pid
+        self.name = pid
+        self.capabilities = Capabilities(max_batch=max_batch, rate_per_second=rate, burst=1,
+                                         concurrency=concurrency)
+        self.clock = clock
+        self.requests: list[tuple[str, ...]] = []
+        self.request_times: list = []
+        self.failures: list[ProviderError] = []  # raised by the next requests, in order
+        self.status: dict[str, Status] = {}
+        self.number_errors: dict[str, NumberError] = {}
+        self.gate: asyncio.Event | None = None  # when set, requests wait for it
+        self._supports = supports or (lambda n: True)
+
+    def supports(self, number: str) -> bool:
+        return self._supports(number)
+
+    async def track(self, numbers: Sequence[str]) -> list[NumberResult]:
+        self.requests.append(tuple(numbers))
+        self.request_times.append(self.clock.now())
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            raise self.failures.pop(0)
+        results = []
+        for number in numbers:
+            if number in self.number_errors:
+                results.append(NumberResult(number, error=self.number_errors[number]))
+                continue
+            status = self.status.get(number, Status.IN_TRANSIT)
+            event = Event(time_raw="2026-11-20 10:00", description=f"{status.value} scan",
+                          location="BEIJING", provider=self.id)
+            results.append(NumberResult(number, Tracking(number, self.id, status,
+                                                         Stage.DEPARTED, (event,))))
+        return results
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Store:
+    s = Store(tmp_path / "history.sqlite3", clock=clock)
+    yield s
+    s.close()
+
+
+def make_engine(store: Store, clock: FakeClock, providers: dict, numbers: Sequence[str] = (A,),
+                changes: list[Change] | None = None, **settings) -> RefreshEngine:
+    listener = changes.append if changes is not None else None
+    return RefreshEngine(store=store, providers=providers, clock=clock,
+                         settings=EngineSettings(**settings),
+                         watch=[WatchItem(n) for n in numbers], listener=listener,
+                         rng=random.Random(7))
+
+
+async def test_first_pass_refreshes_every_new_parcel_in_one_batch(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A, B, C])
+    report = await engine.refresh()
+    assert p.requests == [(A, B, C)]
+    assert report.refreshed == {A, B, C}
+    assert store.state(A).status is Status.IN_TRANSIT
+
+
+async def test_batches_respect_the_provider_max_batch(store, clock) -> None:
+    numbers = [f"N{i:05d}X" for i in range(95)]
+    p = ScriptedProvider("17track", clock, max_batch=40)
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    await engine.refresh()
+    assert sorted(len(r) for r in p.requests) == [15, 40, 40]
+
+
+async def test_requests_never_exceed_three_in_any_second(store, clock) -> None:
+    numbers = [f"N{i:05d}X" for i in range(400)]
+    p = ScriptedProvider("17track", clock, max_batch=40, rate=3.0)
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    await engine.refresh()
+    times = sorted(p.request_times)
+    assert len(times) == 10
+    for i in range(len(times) - 3):
+        assert (times[i + 3] - times[i]).total_seconds() >= 1.0
+
+
+async def test_parcel_is_not_due_again_until_its_interval_passes(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A], interval=3600)
+    await engine.refresh()
+    clock.advance(3599)
+    await engine.refresh()
+    assert len(p.requests) == 1
+    clock.advance(2)
+    await engine.refresh()
+    assert len(p.requests) == 2
+
+
+async def test_delivered_parcels_stop_when_delivered_interval_is_off(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    p.status[A] = Status.DELIVERED
+    engine = make_engine(store, clock, {"17track": p}, [A], delivered_interval=None)
+    await engine.refresh()
+    assert store.state(A).next_due is None
+    clock.advance(86400 * 30)
+    await engine.refresh()
+    assert len(p.requests) == 1
+
+
+async def test_out_for_delivery_is_checked_more_often_and_new_parcels_less(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    p.status[A] = Status.OUT_FOR_DELIVERY
+    p.number_errors[B] = NumberError("not_found", "no records yet")
+    engine = make_engine(store, clock, {"17track": p}, [A, B, C], interval=3600)
+    await engine.refresh()
+    now = clock.now()
+    assert store.state(A).next_due == now + timedelta(seconds=900)
+    assert store.state(B).next_due == now + timedelta(seconds=3 * 3600)
+    assert store.state(C).next_due == now + timedelta(seconds=3600)
+
+
+async def test_archived_parcels_are_never_refreshed(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = RefreshEngine(store=store, providers={"17track": p}, clock=clock,
+                           watch=[WatchItem(A, archived=True), WatchItem(B)])
+    await engine.refresh()
+    engine.request_refresh([A])
+    await engine.refresh([A], force=True)
+    assert p.requests == [(B,)]
+
+
+async def test_temporary_errors_back_off_exponentially_within_bounds(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    changes: list[Change] = []
+    engine = make_engine(store, clock, {"17track": p}, [A], changes, backoff_base=30,
+                         max_backoff=600)
+    p.failures = [TemporaryError("17track", "HTTP 503") for _ in range(8)]
+    ceilings = []
+    for _ in range(8):
+        slot = engine._slots["17track"]
+        ceilings.append(slot.backoff.ceiling())
+        start = clock.now()
+        report = await engine.refresh([A], force=True)
+        assert A in report.failed and "next attempt at" in report.failed[A]
+        until = slot.backoff.until
+        assert 1.0 <= (until - start).total_seconds() <= ceilings[-1]
+        clock.set(until)
+    assert ceilings == [30, 60, 120, 240, 480, 600, 600, 600]
+    health = [c.health.state for c in changes if isinstance(c, ProviderStateChanged)]
+    assert health[0] == "backoff"
+    # The parcel itself carries no error: the provider's state explains the wait.
+    assert store.state(A) is None or store.state(A).last_error is None
+
+
+async def test_retry_after_in_seconds_is_honoured(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A])
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=42.0)]
+    start = clock.now()
+    await engine.refresh([A], force=True)
+    assert engine._slots["17track"].backoff.until == start + timedelta(seconds=42)
+    clock.advance(41)
+    await engine.refresh([A], force=True)
+    assert len(p.requests) == 1  # still backing off
+    clock.advance(1)
+    await engine.refresh([A], force=True)
+    assert len(p.requests) == 2
+
+
+async def test_backoff_resets_on_the_first_success(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    changes: list[Change] = []
+    engine = make_engine(store, clock, {"17track": p}, [A], changes)
+    p.failures = [TemporaryError("17track", "HTTP 500"), TemporaryError("17track", "HTTP 500")]
+    for _ in range(3):
+        await engine.refresh([A], force=True)
+        if engine._slots["17track"].backoff.until:
+            clock.set(engine._slots["17track"].backoff.until)
+    slot = engine._slots["17track"]
+    assert slot.backoff.failures == 0 and slot.backoff.until is None
+    assert engine.health()["17track"].state == "ok"
+    assert store.state(A).status is Status.IN_TRANSIT
+
+
+async def test_auth_error_pauses_the_provider_until_config_changes(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A])
+    p.failures = [AuthenticationError("17track", "invalid key: fix [providers.17track]")]
+    await engine.refresh([A], force=True)
+    assert engine.health()["17track"].state == "auth"
+    clock.advance(86400)
+    request = engine.request_refresh([A])
+    assert A in request.blocked and "providers.17track" in request.blocked[A]
+    await engine.refresh([A], force=True)
+    assert len(p.requests) == 1
+    engine.set_watchlist([WatchItem(A)])  # the config changed
+    await engine.refresh([A], force=True)
+    assert len(p.requests) == 2
+
+
+async def test_failing_preferred_provider_falls_back_and_records_who_answered(store,
+                                                                               clock) -> None:
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock, supports=lambda n: n.startswith("E"))
+    primary.failures = [TemporaryError("17track", "HTTP 503")]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [A, C],
+                         order=("17track", "ems"))
+    report = await engine.refresh()
+    assert primary.requests == [(A, C)]
+    assert fallback.requests == [(A,)]  # C is not an EMS item: the EMS tracker can't take it
+    assert store.state(A).provider == "ems"
+    assert A in report.refreshed and C in report.failed
+
+
+async def test_unsupported_answer_moves_the_parcel_to_the_next_provider(store, clock) -> None:
+    primary = ScriptedProvider("ems", clock)
+    other = ScriptedProvider("17track", clock)
+    primary.number_errors[A] = NumberError("unsupported", "does not denote an EMS item",
+                                           retryable=False)
+    engine = make_engine(store, clock, {"ems": primary, "17track": other}, [A],
+                         order=("ems", "17track"))
+    await engine.refresh()
+    assert other.requests == [(A,)]
+    assert store.state(A).provider == "17track"
+
+
+async def test_manual_refresh_during_an_automatic_one_coalesces(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    p.gate = asyncio.Event()
+    engine = make_engine(store, clock, {"17track": p}, [A])
+    running = asyncio.ensure_future(engine.refresh())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert A in engine.in_flight
+    request = engine.request_refresh([A])
+    assert request.in_progress == (A,) and request.queued == ()
+    second = await engine.refresh([A], force=True)
+    assert second.refreshed == set()
+    p.gate.set()
+    await running
+    assert p.requests == [(A,)]
+
+
+async def test_manual_refresh_while_backing_off_says_when(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A])
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=120)]
+    await engine.refresh([A], force=True)
+    request = engine.request_refresh([A])
+    assert request.waiting[A] == clock.now() + timedelta(seconds=120)
+
+
+async def test_cancellation_keeps_every_batch_already_fetched(store, clock) -> None:
+    numbers = [f"N{i:05d}X" for i in range(80)]
+    p = ScriptedProvider("17track", clock, max_batch=40, concurrency=1)
+    engine = make_engine(store, clock, {"17track": p}, numbers, concurrency=1)
+    original = p.track
+
+    async def second_batch_hangs(batch: Sequence[str]) -> list[NumberResult]:
+        if len(p.requests) == 1:
+            p.gate = asyncio.Event()  # the second request never completes
+        return await original(batch)
+
+    p.track = second_batch_hangs  # type: ignore[method-assign]
+    task = asyncio.ensure_future(engine.refresh())
+    for _ in range(50):
+        await asyncio.sleep(0)
+        if len(p.requests) == 2:
+            break
+    assert len(p.requests) == 2
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stored = store.states(numbers)
+    assert len(stored) == 40 and all(s.status is Status.IN_TRANSIT for s in stored.values())
+    assert engine.in_flight == set()
+
+
+async def test_connection_failures_everywhere_are_one_offline_state(store, clock) -> None:
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock)
+    primary.failures = [TemporaryError("17track", "connection refused", offline=True)]
+    fallback.failures = [TemporaryError("ems", "connection refused", offline=True)]
+    changes: list[Change] = []
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [A, B], changes)
+    await engine.refresh()
+    assert engine.offline
+    assert {h.state for h in engine.health().values()} == {"offline"}
+    assert not [c for c in changes if isinstance(c, ParcelUpdated) and c.error]
+
+
+async def test_run_loop_sleeps_until_due_then_refreshes(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A], interval=3600)
+    task = asyncio.ensure_future(engine.run())
+    for _ in range(200):
+        await asyncio.sleep(0)
+        if len(p.requests) >= 3:
+            break
+    engine.stop()
+    await task
+    times = p.request_times[:3]
+    assert len(times) == 3
+    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == \
+        [3600, 3600]
+
+
+async def test_listener_errors_never_stop_refreshing(store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+
+    def broken(change: Change) -> None:
+        raise RuntimeError("UI bug")
+
+    engine = RefreshEngine(store=store, providers={"17track": p}, clock=clock,
+                           watch=[WatchItem(A)], listener=broken)
+    report = await engine.refresh()
+    assert report.refreshed == {A}
