@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime
 
 from emstui.clock import FakeClock
@@ -34,7 +35,7 @@ async def test_min_interval_spaces_requests() -> None:
     clock = FakeClock()
     limiter = RateLimiter.per_second(clock, 1.0, concurrency=1, min_interval=1.0)
     starts = await _starts(limiter, clock, 4)
-    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
     assert all(gap >= 1.0 for gap in gaps)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -340,7 +341,7 @@ async def test_run_loop_sleeps_until_due_then_refreshes(store, clock) -> None:
     await task
     times = p.request_times[:3]
     assert len(times) == 3
-    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == \
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == \
         [3600, 3600]
 
 
