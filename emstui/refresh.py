@@ -6,8 +6,8 @@ change events (`emstui.changes`) passed to the `listener` callback.
 
 Rules it keeps:
 - a parcel is never refreshed twice at once; asking for a parcel already in flight coalesces;
-- per provider, requests are bounded by its concurrency and request rate (`RateLimiter`), so
-  the engine itself never causes a 429;
+- per provider, batches in flight are bounded by its concurrency, and every HTTP request a
+  provider makes waits for a slot of its own `RateLimiter`, so emstui never causes a 429;
 - temporary failures and 429s back a provider off (full jitter, Retry-After honoured) and its
   parcels fall back to the next configured provider that supports them; authentication, quota
   and endpoint-gone failures pause the provider until the configuration changes;
@@ -45,7 +45,6 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
-from emstui.ratelimit import RateLimiter
 from emstui.schedule import Policy, error_delay, next_due
 from emstui.store import Store
 
@@ -107,10 +106,10 @@ class _ProviderSlot:
                  rng: random.Random) -> None:
         caps = provider.capabilities
         self.provider = provider
-        self.limiter = RateLimiter.per_second(
-            clock, caps.rate_per_second,
-            concurrency=max(1, min(caps.concurrency, settings.concurrency)),
-            min_interval=caps.min_interval)
+        # Batches in flight at once. The request rate itself is the provider's own business:
+        # each of its HTTP requests takes a slot of its RateLimiter (17TRACK spends two
+        # requests on a batch with new numbers: register, then gettrackinfo).
+        self.gate = asyncio.Semaphore(max(1, min(caps.concurrency, settings.concurrency)))
         self.backoff = Backoff(base=settings.backoff_base, cap=float(settings.max_backoff),
                                rng=rng)
         self.paused: ProviderError | None = None
@@ -436,7 +435,7 @@ class RefreshEngine:
     async def _run_batch(self, pid: str, batch: list[str], report: CycleReport) -> list[str]:
         """Send one batch; store its results. Returns the numbers to try elsewhere."""
         slot = self._slots[pid]
-        async with slot.limiter.slot():
+        async with slot.gate:
             if not slot.available(self.clock.now()):
                 return batch  # the provider failed while this batch waited for its turn
             report.requests += 1

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from emstui.clock import Clock
 from emstui.providers.base import Provider, Registrations
-from emstui.providers.http import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:  # importing the package (e.g. for base's errors) must not pull in httpx
+    import httpx
+
+DEFAULT_TIMEOUT = 20.0  # seconds for one whole request; config's `refresh.timeout`
 
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
 PROVIDER_NAMES: dict[str, str] = {"17track": "17TRACK", "ems": "EMS Cooperative"}
