@@ -1,0 +1,172 @@
+"""Refresh-engine benchmark against the simulator (run in its own process).
+
+Prints, for N parcels through simulated 17TRACK with added latency: wall time, requests made,
+429s received, CPU time per parcel (this process only: the simulator runs in another one), and
+the ratio of wall time to the ideal bound for the provider's limits. Then an outage: 17TRACK
+answers 503 for ten minutes of simulated time; prints how many requests that cost and whether
+the first success after it recovered the provider.
+
+    python bench/refresh.py --parcels 1000 --latency 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from emstui.clock import FakeClock, SystemClock
+from emstui.providers import make_provider
+from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
+from emstui.s10 import make_number
+from emstui.sim import SimServer
+from emstui.store import Store
+
+KEY = "bench-key"
+
+SIM_SCRIPT = textwrap.dedent("""
+    import sys, threading
+    from emstui.sim import SimServer
+    sim = SimServer(api_key=sys.argv[1], quota=10**7, rate_limit=3.0)
+    sim.start()
+    sim.faults.set_latency(float(sys.argv[2]))
+    print(sim.url_17track, flush=True)
+    sys.stdin.read()   # runs until the benchmark closes our stdin
+    sim.stop()
+""")
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts requests and response statuses on the client side."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.statuses: Counter[int] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.statuses[response.status_code] += 1
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def start_sim(latency: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, "-c", SIM_SCRIPT, KEY, str(latency)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    if not url:
+        raise SystemExit("the simulator did not start")
+    return proc, url
+
+
+async def throughput(url: str, parcels: int, latency: float, data: Path) -> None:
+    numbers = [make_number("EE", f"{10_000_000 + i:08d}", "CN") for i in range(parcels)]
+    clock = SystemClock()
+    store = Store(data / "throughput.sqlite3", clock=clock)
+    transport = CountingTransport()
+    provider = make_provider("17track", clock=clock, registrations=store, api_key=KEY,
+                             base_url=url, timeout=30.0, transport=transport)
+    assert provider is not None
+    engine = RefreshEngine(store=store, providers={"17track": provider}, clock=clock,
+                           settings=EngineSettings(order=("17track",)),
+                           watch=[WatchItem(n) for n in numbers])
+    # Registration is a one-off cost per number (one more request per batch, once):
+    # register everything in an untimed first pass, then measure the steady state, polling.
+    first = await engine.refresh()
+    transport.statuses.clear()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    report = await engine.refresh(numbers, force=True)
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    await provider.aclose()
+    store.close()
+    requests = sum(transport.statuses.values())
+    ideal_requests = math.ceil(parcels / 40)
+    # Ideal: the requests at 3 per second (the first three at once), plus one round trip.
+    ideal = (ideal_requests - 1) // 3 + latency if ideal_requests > 3 else latency
+    ideal = max(ideal, ideal_requests / 3)
+    print(f"throughput: {parcels} parcels via 17TRACK, {latency * 1000:.0f} ms latency")
+    print(f"  registered first   {len(first.refreshed)} ({len(first.failed)} failed), untimed")
+    print(f"  refreshed          {len(report.refreshed)} ({len(report.failed)} failed)")
+    print(f"  wall time          {wall:.2f} s")
+    print(f"  requests           {requests} (ideal {ideal_requests})")
+    print(f"  429s received      {transport.statuses.get(429, 0)}")
+    print(f"  CPU per parcel     {cpu / parcels * 1000:.3f} ms")
+    print(f"  wall / ideal bound {wall / ideal:.3f}  (ideal {ideal:.2f} s = "
+          f"{ideal_requests} requests at 3/s)")
+
+
+async def outage(data: Path, max_backoff: int, base: float) -> None:
+    """503 for ten simulated minutes; the fake clock makes backoff sleeps instant."""
+    clock = FakeClock()
+    store = Store(data / "outage.sqlite3", clock=clock)
+    number = make_number("EE", "20000000", "CN")
+    with SimServer(api_key=KEY, quota=1000, rate_limit=0) as sim:
+        sim.faults.set_error_rate(1.0, statuses=(503,), protocol="17track")
+        provider = make_provider("17track", clock=clock, registrations=store, api_key=KEY,
+                                 base_url=sim.url_17track, timeout=30.0)
+        assert provider is not None
+        engine = RefreshEngine(
+            store=store, providers={"17track": provider}, clock=clock,
+            settings=EngineSettings(order=("17track",), max_backoff=max_backoff,
+                                    backoff_base=base),
+            watch=[WatchItem(number)])
+        outage_ends = clock.now() + timedelta(minutes=10)
+        during = 0
+        recovered = False
+        while clock.now() < outage_ends + timedelta(seconds=max_backoff * 2):
+            if clock.now() >= outage_ends:
+                sim.faults.clear()
+            before = sim.request_count()
+            report = await engine.refresh([number], force=True)
+            if clock.now() < outage_ends:
+                during += sim.request_count() - before
+            if report.refreshed:
+                recovered = engine.health()["17track"].state == "ok"
+                break
+            until = engine.health()["17track"].until or clock.now()
+            clock.set(max(until, clock.now() + timedelta(seconds=1)))
+        await provider.aclose()
+    store.close()
+    bound = math.log2(max_backoff / base)
+    print(f"outage: 503 for 10 simulated minutes, base {base:.0f} s, max_backoff {max_backoff} s")
+    print(f"  requests during outage {during} (log2(max_backoff/base) = {bound:.1f})")
+    print(f"  recovered on first success: {recovered}")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.ERROR)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds added per answer")
+    parser.add_argument("--max-backoff", type=int, default=7200)
+    parser.add_argument("--base", type=float, default=30.0)
+    args = parser.parse_args()
+    proc, url = start_sim(args.latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(throughput(url, args.parcels, args.latency, Path(tmp)))
+            asyncio.run(outage(Path(tmp), args.max_backoff, args.base))
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
