@@ -1,0 +1,241 @@
+"""`emstui --once`: one headless refresh for cron and scripts, printed as text or JSON.
+
+Never imports Textual (a test proves it). stdout carries data only; progress goes to stderr
+and only on a TTY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import httpx
+
+from emstui.changes import Change, ParcelUpdated
+from emstui.clock import Clock
+from emstui.config import load_config
+from emstui.model import Event, ParcelState
+from emstui.providers.base import ProviderHealth
+from emstui.refresh import CycleReport
+from emstui.services import Services, build_services
+from emstui.store import Store
+from emstui.views import event_instant, format_age
+
+ONCE_META_KEY = "once.last_run"
+
+
+class ParcelLike(Protocol):
+    number: str
+    label: str
+    archived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OnceRow:
+    number: str
+    label: str
+    state: ParcelState | None
+    events: tuple[Event, ...]
+    changed: bool
+    error: str | None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "time": event.time_raw,
+        "time_utc": _iso(event.time_utc),
+        "location": event.location,
+        "description": event.description,
+        "provider": event.provider,
+        "code": event.code,
+    }
+
+
+def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
+                 *, changed_since: datetime | None, include_all: bool) -> list[OnceRow]:
+    """One row per watched (non-archived) parcel, with what this run learnt about it."""
+    active = [p for p in parcels if not p.archived]
+    states = store.states([p.number for p in active])
+    changed = store.changed_since(changed_since) if changed_since is not None else None
+    rows = []
+    for parcel in active:
+        state = states.get(parcel.number)
+        is_changed = (parcel.number in changed) if changed is not None \
+            else parcel.number in report.changed
+        error = report.failed.get(parcel.number)
+        if error is None and state is not None and state.last_error and \
+                parcel.number not in report.refreshed:
+            error = state.last_error
+        if not include_all and not is_changed:
+            continue
+        rows.append(OnceRow(parcel.number, parcel.label, state,
+                            tuple(store.events(parcel.number)), is_changed, error))
+    return rows
+
+
+def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
+            health: dict[str, ProviderHealth]) -> str:
+    parcels = []
+    for row in rows:
+        state = row.state
+        last = row.events[0] if row.events else None
+        parcels.append({
+            "number": row.number,
+            "label": row.label,
+            "status": state.status.value if state else "unknown",
+            "stage": state.stage.value if state else "none",
+            "provider": state.provider if state else None,
+            "changed": row.changed,
+            "last_event": event_json(last) if last else None,
+            "events": [event_json(e) for e in row.events],
+            "error": row.error,
+            "next_check": _iso(state.next_due) if state else None,
+        })
+    document = {
+        "generated_at": generated_at.isoformat(),
+        "providers": {pid: {"state": h.state, "message": h.message, "until": _iso(h.until)}
+                      for pid, h in sorted(health.items())},
+        "parcels": parcels,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+_COLOURS = {"delivered": "32", "returned": "35", "exception": "31", "delivery_failed": "31",
+            "expired": "31", "in_customs": "33", "available_for_pickup": "36",
+            "out_for_delivery": "36", "not_found": "2", "unknown": "2"}
+
+
+def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
+    """A compact aligned table: status, label, number, last event, its age, and any error."""
+    lines = []
+    table = []
+    for row in rows:
+        state = row.state
+        status = state.status.value if state else "unknown"
+        last = row.events[0] if row.events else None
+        when = event_instant(last)[0] if last else None
+        age = format_age(now - when) if when else ""
+        event = f"{last.description} ({last.location})" if last and last.location else \
+            (last.description if last else "—")
+        table.append((status, row.label or "", row.number, event, age, row.error or ""))
+    if not table:
+        return ""
+    width_status = max(len(r[0]) for r in table)
+    width_label = min(28, max(len(r[1]) for r in table))
+    for status, label, number, event, age, error in table:
+        shown_status = status.ljust(width_status)
+        if colour:
+            shown_status = f"\x1b[{_COLOURS.get(status, '0')}m{shown_status}\x1b[0m"
+        label = (label[:width_label - 1] + "…") if len(label) > width_label else label
+        line = f"{shown_status}  {label.ljust(width_label)}  {number}  {age:>7}  {event[:60]}"
+        if error:
+            line += f"  ! {error}"
+        lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def exit_code(report: CycleReport, health: dict[str, ProviderHealth]) -> int:
+    """0 when everything due was refreshed; 1 when some parcels could not be (provider errors)."""
+    return 1 if report.failed else 0
+
+
+def progress(message: str, stream: TextIO = sys.stderr) -> None:
+    if getattr(stream, "isatty", lambda: False)():
+        stream.write(f"\r\x1b[K{message}")
+        stream.flush()
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = False,
+             include_all: bool = False, out: TextIO | None = None, err: TextIO | None = None,
+             clock: Clock | None = None, store_path: Path | None = None,
+             transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> int:
+    """Refresh due parcels (or all) once and print them. Returns the process exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    config = load_config(config_file)
+    for warning in config.warnings:
+        err.write(f"emstui: warning: {warning}\n")
+    total = sum(1 for p in config.parcels if not p.archived)
+    done = 0
+
+    def on_change(change: Change) -> None:
+        nonlocal done
+        if isinstance(change, ParcelUpdated):
+            done += 1
+            progress(f"refreshing {done}/{total}", err)
+
+    services = build_services(config=config, clock=clock, store_path=store_path,
+                              transports=transports, listener=on_change)
+    interrupted = False
+    try:
+        if getattr(err, "isatty", lambda: False)():
+            for note in services.notes:
+                err.write(f"emstui: {note}\n")
+        store = services.store
+        previous = _parse_iso(store.get_meta(ONCE_META_KEY))
+        started = services.clock.now()
+        numbers = [p.number for p in config.parcels if not p.archived] if include_all else None
+        report = CycleReport(started=started)
+        try:
+            report = asyncio.run(_refresh(services, numbers))
+        except KeyboardInterrupt:
+            interrupted = True
+        progress("", err)
+        if interrupted:
+            err.write("emstui: interrupted; everything fetched so far is saved\n")
+            return 130
+        health = services.engine.health()
+        rows = collect_rows(config.parcels, store, report,
+                            changed_since=previous if changed_only else None,
+                            include_all=not changed_only)
+        if changed_only and previous is None:
+            rows = [r for r in rows if r.events]  # first run: report what we know
+        store.set_meta(ONCE_META_KEY, started.isoformat())
+        now = services.clock.now()
+        if as_json:
+            out.write(to_json(rows, generated_at=now, health=health) + "\n")
+        else:
+            out.write(to_text(rows, now=now, colour=use_colour(out)))
+        for pid, h in sorted(health.items()):
+            if h.state not in ("ok", "idle"):
+                when = f"; next attempt at {h.until.isoformat(timespec='seconds')}" \
+                    if h.until else ""
+                err.write(f"emstui: {pid}: {h.state}: {h.message}{when}\n")
+        return exit_code(report, health)
+    finally:
+        services.store.close()
+
+
+async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
+    """One pass; the HTTP clients are closed inside the same event loop that used them."""
+    try:
+        return await services.engine.refresh(numbers, force=numbers is not None)
+    finally:
+        for provider in services.providers.values():
+            await provider.aclose()

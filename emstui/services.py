@@ -1,0 +1,98 @@
+"""The one factory that wires config, store, providers and the refresh engine together.
+
+The CLI, `--once`, the TUI, the demo, the tests and the benchmarks all build their parts here,
+so they all run the same wiring. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from emstui import paths
+from emstui.changes import Change
+from emstui.clock import Clock, SystemClock
+from emstui.config import Config, load_config
+from emstui.providers import PROVIDER_NAMES, make_provider
+from emstui.providers.base import Provider
+from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
+from emstui.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a front end needs, built from one config file."""
+
+    config: Config
+    store: Store
+    providers: dict[str, Provider]
+    engine: RefreshEngine
+    clock: Clock
+    notes: list[str] = field(default_factory=list)  # e.g. "17track: no API key, not used"
+
+    async def aclose(self) -> None:
+        for provider in self.providers.values():
+            await provider.aclose()
+        self.store.close()
+
+
+def watch_items(config: Config) -> list[WatchItem]:
+    return [WatchItem(p.number, p.interval, p.provider, p.archived) for p in config.parcels]
+
+
+def engine_settings(config: Config) -> EngineSettings:
+    refresh = config.refresh
+    return EngineSettings(interval=refresh.interval,
+                          delivered_interval=refresh.delivered_interval,
+                          max_backoff=refresh.max_backoff,
+                          order=tuple(config.provider_order),
+                          concurrency=refresh.concurrency)
+
+
+def build_providers(config: Config, *, clock: Clock, store: Store,
+                    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+                    ) -> tuple[dict[str, Provider], list[str]]:
+    """Every provider the config can use, and notes on those it cannot (no key, ...)."""
+    providers: dict[str, Provider] = {}
+    notes: list[str] = []
+    for pid, settings in config.providers.items():
+        key = settings.key
+        provider = make_provider(pid, clock=clock, registrations=store,
+                                 api_key=key.reveal() if key else None,
+                                 base_url=settings.base_url,
+                                 timeout=float(config.refresh.timeout),
+                                 concurrency=config.refresh.concurrency,
+                                 user_agent=settings.user_agent,
+                                 transport=(transports or {}).get(pid))
+        if provider is None:
+            where = (f"the environment variable {settings.api_key_env}"
+                     if settings.api_key_env else "api_key or api_key_env")
+            notes.append(f"{PROVIDER_NAMES.get(pid, pid)} is not used: no API key "
+                         f"(set {where} in [providers.{pid}])")
+            continue
+        providers[pid] = provider
+    return providers, notes
+
+
+def build_services(config_file: str | Path | None = None, *, config: Config | None = None,
+                   clock: Clock | None = None, store_path: Path | None = None,
+                   transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+                   listener: Callable[[Change], None] | None = None) -> Services:
+    """Load the config (unless given), open the store, build providers and the engine.
+
+    Raises ConfigError for a bad config and StoreError for an unusable history file.
+    """
+    clock = clock or SystemClock()
+    if config is None:
+        config = load_config(paths.config_path(config_file))
+    store = Store(store_path or paths.store_path(), clock=clock)
+    providers, notes = build_providers(config, clock=clock, store=store, transports=transports)
+    if store.recovery_message:
+        notes.append(store.recovery_message)
+    engine = RefreshEngine(store=store, providers=providers, clock=clock,
+                           settings=engine_settings(config), watch=watch_items(config),
+                           listener=listener)
+    return Services(config, store, providers, engine, clock, notes)
