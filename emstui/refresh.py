@@ -45,7 +45,7 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
-from emstui.schedule import Policy, error_delay, next_due
+from emstui.schedule import MIN_INTERVAL, Policy, error_delay, next_due
 from emstui.store import Store
 
 log = logging.getLogger("emstui.refresh")
@@ -71,10 +71,12 @@ class EngineSettings:
     order: tuple[str, ...] = ("17track", "ems")
     concurrency: int = 4
     backoff_base: float = 30.0
+    min_interval: int = MIN_INTERVAL
 
     @property
     def policy(self) -> Policy:
-        return Policy(self.interval, self.delivered_interval, self.max_backoff)
+        return Policy(self.interval, self.delivered_interval, self.max_backoff,
+                      self.min_interval)
 
 
 @dataclass(slots=True)
@@ -531,7 +533,7 @@ class RefreshEngine:
         if bump:
             delay = error_delay(level - 1, max_backoff=self.settings.max_backoff)
         else:
-            delay = max(self._base_interval(number), 15 * 60)
+            delay = max(self._base_interval(number), self.settings.min_interval)
         due = now + timedelta(seconds=delay)
         self.store.record_error(number, kind=kind, message=message, checked_at=now,
                                 next_due=due, backoff_level=level)

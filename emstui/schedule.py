@@ -17,6 +17,7 @@ class Policy:
     interval: int  # seconds, `refresh.interval`
     delivered_interval: int | None  # None = stop polling delivered/returned parcels
     max_backoff: int
+    min_interval: int = MIN_INTERVAL  # the demo lowers it: its simulated days last a minute
 
 
 def interval_for(state: ParcelState | None, *, base: int, policy: Policy,
@@ -26,7 +27,7 @@ def interval_for(state: ParcelState | None, *, base: int, policy: Policy,
     - delivered / returned: `delivered_interval`, or never when it is "off";
     - nothing found yet within the first 48 h: three times less often (records appear late);
     - out for delivery / awaiting pickup: four times more often (things change within hours);
-    - never below MIN_INTERVAL, so a small per-parcel interval cannot hammer a provider.
+    - never below `policy.min_interval` (15 min), so a small interval cannot hammer a provider.
     """
     status = state.status if state else Status.UNKNOWN
     if status.is_final:
@@ -39,7 +40,7 @@ def interval_for(state: ParcelState | None, *, base: int, policy: Policy,
         seconds = base * 3
     elif status in (Status.OUT_FOR_DELIVERY, Status.AVAILABLE_FOR_PICKUP):
         seconds = base // 4
-    return max(MIN_INTERVAL, seconds)
+    return max(policy.min_interval, seconds)
 
 
 def error_delay(backoff_level: int, *, max_backoff: int) -> int:

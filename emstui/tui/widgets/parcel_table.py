@@ -1,0 +1,455 @@
+"""The live parcel table: one row per parcel, updated by keyed diff so the cursor never jumps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.geometry import Size
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from emstui.views import (
+    DEFAULT_SORT,
+    NO_VALUE,
+    SORT_KEYS,
+    STAGE_BAR_EMPTY,
+    STAGE_BAR_FULL,
+    TONE_NAMES,
+    ParcelView,
+)
+
+UNSEEN_MARK = "●"
+_BOLD = Style(bold=True)
+STAGE_WIDTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One table column. `drop` > 0 columns are hidden, highest first, when space runs out."""
+
+    key: str
+    title: str
+    min_width: int
+    max_width: int
+    drop: int = 0
+    flex: bool = False  # takes the width left over by the others
+
+
+# Display order. Widths are content widths; every cell also carries one leading space.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("status", "", 2, 2),
+    ColumnSpec("label", "Label", 8, 24),
+    ColumnSpec("number", "Number", 6, 22),
+    ColumnSpec("origin", "From", 4, 4, drop=3),
+    ColumnSpec("stage", "Stage", STAGE_WIDTH, STAGE_WIDTH),
+    ColumnSpec("event", "Latest event", 16, 60, drop=2, flex=True),
+    ColumnSpec("location", "Location", 8, 20, drop=4),
+    ColumnSpec("age", "Age", 3, 8),
+    ColumnSpec("next", "Next check", 6, 18, drop=1),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+_SPEC = {c.key: c for c in COLUMNS}
+NUMBER_COLUMN = "number"
+_PAD = 1  # the leading space inside every cell (DataTable cell_padding is 0)
+
+# Natural content width of a column for one view (the widest cell decides the column).
+_NATURAL: dict[str, Callable[[ParcelView], int]] = {
+    "label": lambda v: cell_len(v.display_label),
+    "number": lambda v: len(v.number),
+    "event": lambda v: cell_len(v.latest_event),
+    "location": lambda v: cell_len(v.location),
+    "age": lambda v: cell_len(v.age),
+    "next": lambda v: cell_len(v.next_text) + 2,
+}
+
+
+def compute_widths(available: int, natural: Mapping[str, int]) -> dict[str, int]:
+    """Column render widths (0 = hidden) that fit `available` cells.
+
+    Each column wants its natural content width clamped to [min, max] (titles count too). While
+    the sum is too wide the droppable columns go, highest `drop` first; then the label shrinks to
+    its minimum. The flexible column takes what is left, up to its natural width.
+    """
+    want: dict[str, int] = {}
+    for spec in COLUMNS:
+        content = max(natural.get(spec.key, spec.min_width), cell_len(spec.title) + 2)
+        want[spec.key] = max(spec.min_width, min(spec.max_width, content)) + _PAD
+
+    def needed(keys: list[str]) -> int:
+        return sum(_SPEC[k].min_width + _PAD if _SPEC[k].flex else want[k] for k in keys)
+
+    visible = list(COLUMN_KEYS)
+    for spec in sorted((c for c in COLUMNS if c.drop), key=lambda c: -c.drop):
+        if needed(visible) <= available:
+            break
+        visible.remove(spec.key)
+    excess = needed(visible) - available
+    if excess > 0:
+        label_min = _SPEC["label"].min_width + _PAD
+        want["label"] = max(label_min, want["label"] - excess)
+    widths = {key: (want[key] if key in visible else 0) for key in COLUMN_KEYS}
+    for spec in COLUMNS:
+        if spec.flex and spec.key in visible:
+            rest = available - sum(w for k, w in widths.items() if k != spec.key)
+            widths[spec.key] = max(spec.min_width + _PAD, min(want[spec.key], rest))
+    return widths
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyStats:
+    """What one `apply` did (for tests and benchmarks)."""
+
+    added: int = 0
+    removed: int = 0
+    updated_cells: int = 0
+    sorted: bool = False
+    relaid: bool = False
+
+
+def _cell(text: str, style: Style | str = "") -> Text:
+    """A plain-text cell: never parsed as markup, truncated with an ellipsis."""
+    return Text(" " + text, style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+class ParcelTable(DataTable[Text]):
+    """Parcels as rows keyed by tracking number; feed it `ParcelView`s with `apply`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("g", "scroll_top", "First parcel", show=False, id="table.first"),
+        Binding("G", "scroll_bottom", "Last parcel", show=False, id="table.last"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"parcel-table--status-{tone}" for tone in TONE_NAMES),
+        "parcel-table--unseen",
+        "parcel-table--muted",
+    }
+    DEFAULT_CSS = """
+    ParcelTable {
+        height: 1fr;
+        & > .parcel-table--status-delivered { color: $status-delivered; }
+        & > .parcel-table--status-transit { color: $status-transit; }
+        & > .parcel-table--status-customs { color: $status-customs; }
+        & > .parcel-table--status-attention { color: $status-attention; }
+        & > .parcel-table--status-exception { color: $status-exception; }
+        & > .parcel-table--status-unknown { color: $status-unknown; }
+        & > .parcel-table--unseen { color: $accent; text-style: bold; }
+        & > .parcel-table--muted { color: $text-muted; }
+    }
+    """
+
+    class ParcelHighlighted(Message):
+        """The highlighted parcel changed (None: the table is empty)."""
+
+        def __init__(self, table: ParcelTable, number: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.number = number
+
+        @property
+        def control(self) -> ParcelTable:
+            return self.table
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(cursor_type="row", cell_padding=0, show_row_labels=False,
+                         name=name, id=id, classes=classes)
+        self._views: dict[str, ParcelView] = {}
+        self._pending: list[ParcelView] | None = None
+        self._styles: dict[str, Style] = {}
+        self._widths: dict[str, int] = {}
+        self._posted: str | None = None
+        self._posted_once = False
+        # Work around DataTable's slow bulk paths through its internals (Textual 8.2); the
+        # public API is used instead if they are not what this was written against.
+        self.fast_paths = (isinstance(getattr(self, "_data", None), dict)
+                           and isinstance(getattr(self, "_new_rows", None), set)
+                           and isinstance(getattr(self, "_updated_cells", None), set)
+                           and hasattr(self, "_require_update_dimensions"))
+        self.sort_column = DEFAULT_SORT
+        self.sort_reverse = False
+
+    # ---- public API --------------------------------------------------------------------------
+
+    @property
+    def highlighted_number(self) -> str | None:
+        """The tracking number under the cursor, or None when the table is empty."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
+        return row_key.value
+
+    @property
+    def order(self) -> list[str]:
+        """Tracking numbers in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    @property
+    def views(self) -> dict[str, ParcelView]:
+        return dict(self._views)
+
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        return tuple(k for k in COLUMN_KEYS if self._widths.get(k, 1) > 0)
+
+    def highlight(self, number: str) -> bool:
+        """Move the cursor to a parcel; False when it is not in the table."""
+        if number not in self._views:
+            return False
+        self.move_cursor(row=self.get_row_index(number))
+        self._sync_highlight()
+        return True
+
+    def set_sort(self, column: str, *, reverse: bool = False) -> None:
+        """Sort by a column of `emstui.views.SORT_KEYS`, keeping the cursor on its parcel."""
+        if column not in SORT_KEYS:
+            raise ValueError(f"unknown sort column {column!r}")
+        self.sort_column, self.sort_reverse = column, reverse
+        if self._styles:  # mounted; otherwise on_mount sets titles and apply sorts
+            self._set_titles()
+            with self.app.batch_update():
+                key = self.highlighted_number
+                self._sort_if_needed()
+                self._restore_cursor(key, [])
+            self._sync_highlight()
+
+    def apply(self, views: Sequence[ParcelView]) -> ApplyStats:
+        """Make the table show exactly `views`: a keyed diff, never a rebuild.
+
+        New parcels are added, missing ones removed, and only cells whose content changed are
+        updated. The cursor stays on its parcel (or moves to the nearest surviving neighbour when
+        its parcel went away); rows are re-sorted only when the order changed.
+        """
+        if not self._styles:  # not mounted yet: component styles are not known
+            self._pending = list(views)
+            return ApplyStats()
+        new = {v.number: v for v in views}
+        old_order = self.order
+        key = self.highlighted_number
+        gone = [number for number in self._views if number not in new]
+        added = updated = 0
+        with self.app.batch_update():
+            if gone:
+                self._remove_rows(gone, old_order)
+            for number, view in new.items():
+                before = self._views.get(number)
+                if before is None:
+                    self.add_row(*self._render_row(view), key=number)
+                    added += 1
+                elif before != view:
+                    updated += self._update_row(number, view)
+            if added and self.fast_paths:
+                # Every new row would be measured cell by cell on idle to size auto-width
+                # columns (~1.5 s for 5000 rows); ours have fixed widths, so skip it.
+                self._new_rows.clear()
+            self._views = new
+            relaid = bool(gone or added or updated) and self._relayout()
+            did_sort = self._sort_if_needed()
+            self._restore_cursor(key, old_order)
+        self._sync_highlight()
+        return ApplyStats(added, len(gone), updated, did_sort, relaid)
+
+    # ---- rendering ---------------------------------------------------------------------------
+
+    def _render_row(self, view: ParcelView) -> list[Text]:
+        return [self._render(key, view) for key in COLUMN_KEYS]
+
+    def _render(self, column: str, view: ParcelView) -> Text:
+        styles = self._styles
+        tone = styles[f"parcel-table--status-{view.tone}"]
+        muted = styles["parcel-table--muted"]
+        if column == "status":
+            text = Text(" " + view.glyph, style=tone, no_wrap=True, end="")
+            text.append(UNSEEN_MARK if view.unseen else " ", styles["parcel-table--unseen"])
+            return text
+        if column == "label":
+            return _cell(view.display_label, _BOLD if view.unseen else "")
+        if column == "number":
+            return _cell(view.number)
+        if column == "origin":
+            return _cell(view.origin_code or NO_VALUE, "" if view.origin_code else muted)
+        if column == "stage":
+            filled = view.stage_bar.count(STAGE_BAR_FULL)
+            text = _cell(STAGE_BAR_FULL * filled, tone)
+            text.append(STAGE_BAR_EMPTY * (len(view.stage_bar) - filled), muted)
+            return text
+        if column == "event":
+            return _cell(view.latest_event or NO_VALUE, "" if view.latest_event else muted)
+        if column == "location":
+            return _cell(view.location or NO_VALUE, "" if view.location else muted)
+        if column == "age":
+            return _cell(view.age, muted if view.age == NO_VALUE else "")
+        if column == "next":
+            return self._render_next(view)
+        raise KeyError(column)
+
+    def _render_next(self, view: ParcelView) -> Text:
+        styles = self._styles
+        kind = view.next_kind
+        if kind == "error":
+            return _cell("✗ " + view.next_text, styles["parcel-table--status-exception"])
+        if kind == "backoff":
+            return _cell("↻ " + view.next_text, styles["parcel-table--status-attention"])
+        if kind in ("scheduled", "due", "checking"):
+            return _cell(view.next_text)
+        return _cell(view.next_text, styles["parcel-table--muted"])
+
+    def _update_row(self, number: str, view: ParcelView) -> int:
+        changed = 0
+        for column in COLUMN_KEYS:
+            cell = self._render(column, view)
+            if cell != self.get_cell(number, column):
+                self.update_cell(number, column, cell)
+                changed += 1
+        return changed
+
+    # ---- layout, order and cursor ------------------------------------------------------------
+
+    def _natural_widths(self) -> dict[str, int]:
+        views = self._views.values()
+        return {key: max(map(measure, views), default=0) for key, measure in _NATURAL.items()}
+
+    def _available_width(self) -> int:
+        # Always leave room for the vertical scrollbar so rows appearing never overflow.
+        return max(0, self.size.width - self.styles.scrollbar_size_vertical)
+
+    def _relayout(self) -> bool:
+        """Set column widths for the current width and content; True when they changed."""
+        if not self.size.width:
+            return False
+        widths = compute_widths(self._available_width(), self._natural_widths())
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        for key, width in widths.items():
+            self.columns[ColumnKey(key)].width = width
+        # DataTable has no API to resize columns: its render caches ignore widths, so drop them.
+        self.virtual_size = Size(sum(widths.values()), self.virtual_size.height)
+        self.notify_style_update()
+        return True
+
+    def _remove_rows(self, numbers: list[str], old_order: list[str]) -> None:
+        """Remove rows; many at once in one pass over the table.
+
+        DataTable.remove_row re-indexes every row on each call, so removing k of n rows costs
+        O(k*n) (500 of 5000 took ~6 s in Textual 8.2.8). The fast path drops the rows from the
+        table's stores and re-indexes once with `sort`, as remove_row would have left them.
+        """
+        if len(numbers) == 1 or not self.fast_paths:
+            for number in numbers:
+                self.remove_row(number)
+            return
+        dropped = set(numbers)
+        for number in numbers:
+            row_key = RowKey(number)
+            del self.rows[row_key]
+            del self._data[row_key]
+            self._new_rows.discard(row_key)
+        self._updated_cells = {c for c in self._updated_cells if c.row_key.value not in dropped}
+        self._require_update_dimensions = True
+        rank = {id(self._data[RowKey(n)][NUMBER_COLUMN]): i
+                for i, n in enumerate(n for n in old_order if n not in dropped)}
+        self.sort(NUMBER_COLUMN, key=lambda cell: rank[id(cell)])
+        self.cursor_coordinate = self.cursor_coordinate  # clamp, as remove_row does
+        self.hover_coordinate = self.hover_coordinate
+        self.refresh(layout=True)
+        self.check_idle()
+
+    def _sort_if_needed(self) -> bool:
+        desired = [v.number for v in sorted(self._views.values(), key=SORT_KEYS[self.sort_column],
+                                            reverse=self.sort_reverse)]
+        if desired == self.order:
+            return False
+        # DataTable.sort hands the key function cell values, not row keys: rank the number cells
+        # by identity, which is exact whatever they display.
+        rank = {id(self.get_cell(number, NUMBER_COLUMN)): i for i, number in enumerate(desired)}
+        self.sort(NUMBER_COLUMN, key=lambda cell: rank[id(cell)])
+        return True
+
+    def _restore_cursor(self, key: str | None, old_order: list[str]) -> None:
+        """Put the cursor back on `key`, or on its nearest surviving neighbour."""
+        if not self.row_count or key is None:
+            return
+        target = key if key in self._views else None
+        if target is None and key in old_order:
+            at = old_order.index(key)
+            after = (n for n in old_order[at + 1:] if n in self._views)
+            before = (n for n in reversed(old_order[:at]) if n in self._views)
+            target = next(after, None) or next(before, None)
+        if target is None:
+            return
+        index = self.get_row_index(target)
+        if index != self.cursor_row:
+            self.move_cursor(row=index)
+
+    def _sync_highlight(self) -> None:
+        number = self.highlighted_number
+        if number != self._posted or not self._posted_once:
+            self._posted, self._posted_once = number, True
+            self.post_message(self.ParcelHighlighted(self, number))
+
+    def _set_titles(self) -> None:
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        for spec in COLUMNS:
+            title = spec.title + (arrow if spec.key == self.sort_column and spec.title else "")
+            self.columns[ColumnKey(spec.key)].label = Text(" " + title, no_wrap=True,
+                                                           overflow="ellipsis")
+        self.notify_style_update()
+
+    # ---- Textual hooks -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for spec in COLUMNS:
+            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.min_width + _PAD)
+        self._set_titles()
+        self._styles = self._read_styles()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.apply(pending)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._styles and self._relayout():
+            self.refresh()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._sync_highlight()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # Component styles are recomputed right after this hook (theme switch, CSS reload), so
+        # check them once that has happened.
+        if self._styles:
+            self.call_next(self._restyle)
+
+    def _read_styles(self) -> dict[str, Style]:
+        """Component styles for cells: own attributes, colour blended as the CSS would draw it.
+
+        A partial style keeps a cell's background free for the cursor, but leaves colours like
+        `$text-muted` ("auto 60%") unblended; the full style's colour has the blend applied.
+        """
+        styles = {}
+        for name in sorted(self.COMPONENT_CLASSES):
+            full = self.get_component_rich_style(name)
+            styles[name] = self.get_component_rich_style(name, partial=True) + Style.from_color(
+                full.color)
+        return styles
+
+    def _restyle(self) -> None:
+        """Rebuild styled cells when the theme's colours changed."""
+        styles = self._read_styles()
+        if styles == self._styles:
+            return
+        self._styles = styles
+        with self.app.batch_update():
+            for number, view in self._views.items():
+                self._update_row(number, view)
