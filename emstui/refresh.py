@@ -131,7 +131,7 @@ class RefreshEngine:
         self.clock = clock
         self.settings = settings or EngineSettings()
         self._rng = rng or random.Random()
-        self._listener = listener
+        self.listener = listener
         self._slots = {pid: _ProviderSlot(p, clock, self.settings, self._rng)
                        for pid, p in providers.items()}
         self._watch: dict[str, WatchItem] = {}
@@ -172,10 +172,10 @@ class RefreshEngine:
     # ---- listener ------------------------------------------------------------------------
 
     def _emit(self, change: Change) -> None:
-        if self._listener is None:
+        if self.listener is None:
             return
         try:
-            self._listener(change)
+            self.listener(change)
         except Exception:  # a consumer's bug must never stop refreshing
             log.exception("change listener failed on %s", type(change).__name__)
 

@@ -1,0 +1,383 @@
+"""The full-screen monitor: the live parcel table, the detail panel and the refresh engine.
+
+The engine runs in one long-lived async worker on the app's loop and reports through typed
+change events, posted to the app as `EngineChange` messages. Changes are collected and applied
+to the table in one keyed diff per frame, so a pass that updates hundreds of parcels costs one
+table update, and the cursor never moves off its parcel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container
+from textual.widgets import Footer
+
+from emstui.advice import advise, facts_for
+from emstui.changes import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
+from emstui.config import Config, ConfigError, Parcel
+from emstui.configsync import ConfigDiff, ConfigKeeper
+from emstui.model import ParcelState, Status
+from emstui.paths import user_themes_dir
+from emstui.refresh import EngineSettings
+from emstui.services import Services, engine_settings, watch_items
+from emstui.tui import keymap
+from emstui.tui.actions import ParcelActions
+from emstui.tui.commands import ActionCommands, ParcelsCommands
+from emstui.tui.filterbar import FilterBar
+from emstui.tui.messages import EngineChange, JumpToParcel
+from emstui.tui.themes import StatusVariablesMixin, apply_theme, register_themes
+from emstui.tui.widgets import HORIZONTAL_BREAKPOINTS
+from emstui.tui.widgets.detail import DetailPanel, local_zone
+from emstui.tui.widgets.header import AppHeader
+from emstui.tui.widgets.parcel_table import ParcelTable
+from emstui.views import ParcelView, make_view
+
+TICK_SECONDS = 30.0  # ages ("3d 4h") and the header's relative times move on
+CONFIG_POLL_SECONDS = 2.0
+TTY_CHECK_SECONDS = 2.0
+MAX_STATUS_TOASTS = 3  # more status changes at once become one summary notification
+
+
+class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "emstui"
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("global"))
+    COMMANDS = App.COMMANDS | {ParcelsCommands, ActionCommands}
+
+    def __init__(self, services: Services, *, config_file: Path, start_engine: bool = True,
+                 watch_config: bool = True, tz: tzinfo | None = None,
+                 banner: str | None = None, min_interval: int | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.store = services.store
+        self.engine = services.engine
+        self.clock = services.clock
+        self.keeper = ConfigKeeper(config_file, services.config)
+        self.keeper_lock = threading.Lock()  # config edits run in thread workers
+        self.tz = tz or services.config.display.zone() or local_zone()
+        self.start_engine = start_engine
+        self.watch_config = watch_config
+        self.banner = banner
+        self.min_interval = min_interval  # the demo polls more often than a real setup may
+        self.show_archived = services.config.display.show_archived
+        self.refresh_paused = False
+        self.filter_text = ""
+        self._parcels: dict[str, Parcel] = {}
+        self._states: dict[str, ParcelState] = {}
+        self._views: dict[str, ParcelView] = {}
+        self._refreshing: set[str] = set()
+        self._dirty: set[str] = set()
+        self._all_dirty = True
+        self._apply_pending = False
+        self._status_changes: list[tuple[str, Status | None, Status]] = []
+        self._last_cycle: datetime | None = None
+        self.engine.listener = self._engine_listener
+        self.engine.set_watchlist(watch_items(services.config),
+                                  self._engine_settings(services.config))
+        self._index_parcels(services.config)
+
+    def _engine_settings(self, config: Config) -> EngineSettings:
+        settings = engine_settings(config)
+        if self.min_interval is not None:
+            settings = replace(settings, min_interval=self.min_interval)
+        return settings
+
+    # ---- layout and start-up ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(tz=self.tz, clock=self.clock, id="header")
+        with Container(id="main"):
+            yield ParcelTable(id="parcels")
+            yield DetailPanel(tz=self.tz, id="detail")
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    @property
+    def config(self) -> Config:
+        return self.keeper.config
+
+    @property
+    def table(self) -> ParcelTable:
+        return self.query_one("#parcels", ParcelTable)
+
+    @property
+    def detail(self) -> DetailPanel:
+        return self.query_one("#detail", DetailPanel)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#filter", FilterBar)
+
+    @property
+    def header(self) -> AppHeader:
+        return self.query_one("#header", AppHeader)
+
+    def on_mount(self) -> None:
+        problems = register_themes(self, user_themes_dir(self.keeper.path))
+        message = apply_theme(self, self.config.display.theme,
+                              dark=True)
+        if message:
+            problems.append(message)
+        if problems:
+            self.notify("\n".join(problems), title="Theme problems", severity="warning",
+                        timeout=15, markup=False)
+        key_problems = keymap.validate_overrides(self.config.keys)
+        if key_problems:
+            self.notify("\n".join(key_problems), title="[keys] problems", severity="warning",
+                        timeout=15, markup=False)
+        self.set_keymap(keymap.textual_keymap(self.config.keys))
+        notes = list(self.services.notes) + list(self.config.warnings)
+        if notes:
+            self.notify("\n".join(notes), title="Configuration", timeout=12, markup=False)
+        if self.banner:
+            self.notify(self.banner, title="emstui", timeout=12, markup=False)
+        # Cached data first, so the table is full before the first request goes out.
+        self._states = self.store.states(self._parcels)
+        self.header.set_health(self.engine.health().values())
+        self._apply_changes()
+        if self.table.row_count:
+            self.table.move_cursor(row=0)  # start at the top of the sorted table
+        self.table.focus()
+        if self.start_engine:
+            self._start_engine()
+        self.set_interval(TICK_SECONDS, self._tick)
+        if self.watch_config:
+            self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
+        self._install_terminal_guards()
+
+    def _start_engine(self) -> None:
+        self.run_worker(self.engine.run(), name="refresh-engine", group="engine",
+                        exit_on_error=False)
+
+    def _install_terminal_guards(self) -> None:
+        """Exit cleanly on SIGHUP/SIGTERM and when the terminal goes away (SSH dropped)."""
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._handle_exit_signal)
+        self.set_interval(TTY_CHECK_SECONDS, self._check_terminal)
+
+    def _handle_exit_signal(self) -> None:
+        self.engine.stop()
+        self.exit(0)
+
+    def _check_terminal(self) -> None:
+        # After a dropped SSH session stdin hits EOF and the input thread can spin; a hung-up
+        # terminal fails tcgetattr, and an orphaned process has init as parent.
+        try:
+            import termios
+
+            termios.tcgetattr(sys.__stdin__.fileno())
+        except Exception:
+            self._handle_exit_signal()
+            return
+        if os.getppid() == 1:
+            self._handle_exit_signal()
+
+    def on_unmount(self) -> None:
+        self.engine.stop()
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(sig)
+
+    # ---- parcels, views and the table -----------------------------------------------------
+
+    def _index_parcels(self, config: Config) -> None:
+        self._parcels = {p.number: p for p in config.parcels}
+
+    def _visible(self, parcel: Parcel, view: ParcelView) -> bool:
+        if parcel.archived and not self.show_archived:
+            return False
+        if not self.filter_text:
+            return True
+        needle = self.filter_text.casefold()
+        haystack = (view.label, view.number, view.status_label, view.origin_code,
+                    view.origin_name, view.location, view.latest_event, view.provider)
+        return any(needle in text.casefold() for text in haystack)
+
+    def _make_view(self, number: str, now: datetime) -> ParcelView:
+        return make_view(self._parcels[number], self._states.get(number), now, self.tz,
+                         refreshing=number in self._refreshing)
+
+    def _schedule_apply(self) -> None:
+        if not self._apply_pending:
+            self._apply_pending = True
+            self.call_after_refresh(self._apply_changes)
+
+    def _apply_changes(self) -> None:
+        """Rebuild the views that changed and hand the table one keyed diff."""
+        self._apply_pending = False
+        now = self.clock.now()
+        if self._all_dirty:
+            self._views = {n: self._make_view(n, now) for n in self._parcels}
+            self._all_dirty = False
+        else:
+            for number in self._dirty:
+                if number in self._parcels:
+                    self._views[number] = self._make_view(number, now)
+        dirty, self._dirty = self._dirty, set()
+        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
+        self.table.apply(shown)
+        current = self.table.highlighted_number
+        if current is None or current in dirty or self.detail.number != current:
+            self._show_detail(current)
+        self._announce_status_changes()
+        self.header.set_refreshing(bool(self.engine.in_flight))
+        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
+
+    def _show_detail(self, number: str | None) -> None:
+        if number is None or number not in self._parcels:
+            self.detail.show(None, [], [])
+            return
+        state = self._states.get(number)
+        if state is not None and state.unseen_count:
+            self.store.mark_seen(number)
+            fresh = self.store.state(number)
+            if fresh is not None:
+                self._states[number] = state = fresh
+                self._views[number] = self._make_view(number, self.clock.now())
+                self.call_after_refresh(self._reapply)
+        view = self._views.get(number) or self._make_view(number, self.clock.now())
+        events = self.store.events(number)
+        parcel = self._parcels[number]
+        added = (datetime.combine(parcel.added, datetime.min.time(), self.clock.now().tzinfo)
+                 if parcel.added else (state.first_seen if state else None))
+        facts = facts_for(number, status=view.status, stage=view.stage, events=events,
+                          added=added, last_error=state.last_error if state else None,
+                          error_kind=state.error_kind if state else None, note=parcel.note)
+        self.detail.show(view, events, advise(facts, self.clock.now()))
+
+    def _reapply(self) -> None:
+        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
+        self.table.apply(shown)
+
+    def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
+        self._show_detail(message.number)
+
+    def on_jump_to_parcel(self, message: JumpToParcel) -> None:
+        self.jump_to(message.number)
+
+    def jump_to(self, number: str) -> None:
+        parcel = self._parcels.get(number)
+        if parcel is None:
+            return
+        if parcel.archived and not self.show_archived:
+            self.show_archived = True
+            self._all_dirty = True
+        if self.filter_text:
+            self.clear_filter()
+        self._apply_changes()
+        self.table.highlight(number)
+        self.table.focus()
+
+    def _tick(self) -> None:
+        self._all_dirty = True
+        self._schedule_apply()
+
+    # ---- the engine -------------------------------------------------------------------------
+
+    def _engine_listener(self, change: object) -> None:
+        self.post_message(EngineChange(change))  # type: ignore[arg-type]
+
+    def on_engine_change(self, message: EngineChange) -> None:
+        change = message.change
+        if isinstance(change, ParcelUpdated):
+            self._states[change.number] = change.state
+            self._refreshing.discard(change.number)
+            self._dirty.add(change.number)
+            if change.status_changed and change.old_status is not None:
+                self._status_changes.append((change.number, change.old_status,
+                                             change.state.status))
+        elif isinstance(change, RefreshStarted):
+            self._refreshing.update(change.numbers)
+            self._dirty.update(change.numbers)
+        elif isinstance(change, CycleFinished):
+            self._refreshing -= {n for n in self._refreshing if n not in self.engine.in_flight}
+            self._dirty.update(self._parcels)
+            self._last_cycle = change.finished
+        elif isinstance(change, ProviderStateChanged):
+            self.header.set_health(change.health)
+        self._schedule_apply()
+
+    def _announce_status_changes(self) -> None:
+        changes, self._status_changes = self._status_changes, []
+        if not changes:
+            return
+        if len(changes) <= MAX_STATUS_TOASTS:
+            for number, old, new in changes:
+                parcel = self._parcels.get(number)
+                name = parcel.title if parcel else number
+                before = old.label if old else "unknown"
+                self.notify(f"{name}: {before} → {new.label}", title="Status changed",
+                            markup=False)
+        else:
+            delivered = sum(1 for _, _, new in changes if new is Status.DELIVERED)
+            extra = f" ({delivered} delivered)" if delivered else ""
+            self.notify(f"{len(changes)} parcels changed status{extra}",
+                        title="Status changed", markup=False)
+        if self.config.display.bell:
+            self.bell()
+
+    # ---- config ---------------------------------------------------------------------------
+
+    def config_applied(self, config: Config, outside: ConfigDiff | None) -> None:
+        """A new config is in force (our own edit, or the file changed on disk)."""
+        self._index_parcels(config)
+        for number in list(self._states):
+            if number not in self._parcels:
+                del self._states[number]
+        missing = [n for n in self._parcels if n not in self._states]
+        if missing:
+            self._states.update(self.store.states(missing))
+        self._views = {n: v for n, v in self._views.items() if n in self._parcels}
+        self.engine.set_watchlist(watch_items(config), self._engine_settings(config))
+        self._all_dirty = True
+        self._apply_changes()
+        if outside is not None and not outside.empty:
+            self.notify(f"The config file had changed on disk ({outside.describe()}); your "
+                        "edit was applied on top of it.", title="Config", markup=False)
+
+    def _poll_config(self) -> None:
+        if not self.keeper_lock.acquire(blocking=False):
+            return  # an edit is being saved right now
+        try:
+            polled = self.keeper.poll()
+        except ConfigError as exc:
+            self.notify(f"{exc}\nStill running with the previous settings.",
+                        title="Config file has a problem", severity="error", timeout=20,
+                        markup=False)
+            return
+        finally:
+            self.keeper_lock.release()
+        if polled is None:
+            return
+        config, diff = polled
+        self.config_applied(config, None)
+        if not diff.empty:
+            self.notify(f"Reloaded {self.keeper.path.name}: {diff.describe()}.",
+                        title="Config changed on disk", markup=False)
+
+    # ---- palette host ---------------------------------------------------------------------
+
+    def palette_parcels(self) -> list[tuple[str, str]]:
+        return [(p.number, p.label) for p in self.config.parcels]
+
+    def config_location(self) -> Path:
+        return self.keeper.path

@@ -1,0 +1,58 @@
+"""The filter line: `/` opens it, typing filters the table as you type, escape clears it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
+
+
+class FilterBar(Horizontal):
+    DEFAULT_CSS = """
+    FilterBar {
+        dock: bottom;
+        height: 1;
+        display: none;
+        background: $panel;
+        & > Label { width: auto; padding: 0 1; color: $text-accent; }
+        & > Input { border: none; height: 1; padding: 0; background: $panel; width: 1fr; }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.back", "Clear filter", id="filter.clear"),
+        Binding("enter", "done", "Keep filter", id="filter.done"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Label("Filter:")
+        yield Input(placeholder="label, number, status or country", id="filter-input",
+                    compact=True)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def open(self, text: str) -> None:
+        self.display = True
+        self.input.value = text
+        self.input.focus()
+
+    def close(self) -> None:
+        self.display = False
+        self.input.value = ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.app.set_filter(event.value)  # type: ignore[attr-defined]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_done()
+
+    def action_done(self) -> None:
+        if not self.input.value:
+            self.display = False
+        self.app.table.focus()  # type: ignore[attr-defined]

@@ -1,0 +1,34 @@
+"""Typed Textual messages that cross into the app from the refresh engine and the dialogs.
+
+The parcel table's own `ParcelTable.ParcelHighlighted` lives with the widget
+(`emstui.tui.widgets.parcel_table`) and is not repeated here.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from emstui.changes import Change
+
+
+class EngineChange(Message):
+    """The refresh engine announced a change (handled as `on_engine_change`).
+
+    The engine's worker posts one per change event, so every change reaches the UI on the
+    app's message loop, in the order the engine produced them.
+    """
+
+    def __init__(self, change: Change) -> None:
+        super().__init__()
+        self.change = change
+
+
+class JumpToParcel(Message):
+    """Move the table cursor to this parcel (handled as `on_jump_to_parcel`).
+
+    Posted by the command palette when a parcel is chosen.
+    """
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number

@@ -1,0 +1,99 @@
+"""Starting the monitor: for real, or as `--demo` against the simulator in a temporary home."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from emstui import paths
+from emstui.config import load_config
+from emstui.services import build_services
+from emstui.sim import SimServer
+from emstui.tui.app import EmstuiApp
+
+DEMO_KEY = "demo-key"
+DEMO_TIME_SCALE = 1440.0  # one simulated day per real minute
+DEMO_MIN_INTERVAL = 10  # seconds: simulated days are short, so poll often
+
+
+def setup_logging(directory: Path) -> Path:
+    """Log warnings to a file: the terminal belongs to the UI. Keys never reach the log."""
+    directory.mkdir(parents=True, exist_ok=True)
+    log_file = directory / "emstui.log"
+    handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=2,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("emstui")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return log_file
+
+
+def demo_config_text(sim: SimServer, demo: list[tuple[str, str, str]]) -> str:
+    lines = [
+        "# emstui --demo: a temporary config for the simulator; deleted on exit.",
+        "[refresh]",
+        'interval = "20s"',
+        'delivered_interval = "off"',
+        'max_backoff = "2m"',
+        "",
+        "[providers]",
+        'order = ["17track", "ems"]',
+        "",
+        "[providers.17track]",
+        f'api_key = "{DEMO_KEY}"',
+        f'base_url = "{sim.url_17track}"',
+        "",
+        "[providers.ems]",
+        f'base_url = "{sim.url_ems}"',
+        "",
+    ]
+    for number, label, _scenario in demo:
+        safe_label = label.replace("\\", "\\\\").replace('"', '\\"')
+        lines += ["[[parcels]]", f'number = "{number}"', f'label = "{safe_label}"', ""]
+    return "\n".join(lines)
+
+
+def run_tui(config_file: Path, *, demo: bool = False, err: TextIO | None = None) -> int:
+    if demo:
+        return run_demo()
+    config = load_config(config_file)
+    setup_logging(paths.data_dir())
+    services = build_services(config=config)
+    app = EmstuiApp(services, config_file=config_file)
+    try:
+        code = app.run()
+    finally:
+        services.store.close()
+    return code or 0
+
+
+def run_demo() -> int:
+    home = Path(tempfile.mkdtemp(prefix="emstui-demo-"))
+    sim = SimServer(api_key=DEMO_KEY, quota=10_000, time_scale=DEMO_TIME_SCALE)
+    sim.start()
+    try:
+        demo = sim.load_demo()
+        config_file = home / "config.toml"
+        config_file.write_text(demo_config_text(sim, demo), encoding="utf-8")
+        config_file.chmod(0o600)  # it holds the (simulator's) API key
+        setup_logging(home)
+        services = build_services(config=load_config(config_file),
+                                  store_path=home / "history.sqlite3")
+        banner = (f"Demo: {len(demo)} parcels on the built-in simulator ({sim.base_url}), "
+                  "one simulated day per minute. Temporary files in "
+                  f"{home}; your own config and history are not touched.")
+        app = EmstuiApp(services, config_file=config_file, banner=banner,
+                        min_interval=DEMO_MIN_INTERVAL)
+        try:
+            code = app.run()
+        finally:
+            services.store.close()
+        return code or 0
+    finally:
+        sim.stop()
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,93 @@
+"""The `?` help screen: every binding by context, with the keys in force after `[keys]`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from emstui.tui import keymap
+
+KEYS_WIDTH = 16
+# At 80 columns the dialog leaves this much beside the keys; longer text would wrap badly.
+LINE_BUDGET = 55
+
+
+def binding_line(spec: keymap.BindingSpec, resolution: keymap.Resolution) -> Content:
+    """'  keys            what they do'; keys remapped by `[keys]` are underlined."""
+    keys = " ".join(keymap.key_display(k) for k in resolution.keys[spec.id])
+    style = "bold underline" if spec.id in resolution.applied else "bold"
+    return Content.assemble("  ", (keys, style), " " * max(1, KEYS_WIDTH - len(keys)), " ",
+                            spec.explanation)
+
+
+def context_content(context: keymap.Context, resolution: keymap.Resolution) -> Content:
+    """One context's heading and its bindings, one per line."""
+    lines = [Content.styled(keymap.CONTEXT_TITLES[context], "bold")]
+    lines += [binding_line(spec, resolution) for spec in keymap.specs(context)]
+    return Content("\n").join(lines)
+
+
+class HelpBody(VerticalScroll):
+    """The scrolling list; j/k, g/G and the page keys scroll it, as in the detail panel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("detail"))
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every binding; escape, `?` or `q` (or whatever they are remapped to) closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        keymap.rebind("cancel", "close", "Close", show=True),
+        keymap.rebind("help", "close", "Close"),
+        keymap.rebind("quit", "close", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > #dialog {
+            width: 84; max-width: 100%; height: 90%;
+            border: thick $primary; background: $surface; padding: 0 1;
+        }
+        #title { text-style: bold; height: auto; }
+        #hint { color: $text-muted; height: auto; }
+        HelpBody { height: 1fr; }
+        .context, #problems { margin-top: 1; }
+        #problems { color: $warning; }
+    }
+    """
+
+    def __init__(self, overrides: Mapping[str, object] | None = None, *,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._resolution = keymap.resolve(overrides)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Content("Keys"), id="title")
+            palette = keymap.key_display(self._resolution.keys["palette"][0])
+            yield Static(Content("Underlined keys come from [keys] in your config. "
+                                 f"{palette} opens the command palette."), id="hint")
+            with HelpBody():
+                for context in keymap.CONTEXTS:
+                    yield Static(context_content(context, self._resolution),
+                                 classes="context", id=f"context-{context}")
+                if self._resolution.problems:
+                    yield Static(Content("\n").join(
+                        [Content.styled("Not applied from [keys]:", "bold"),
+                         *(Content(f"  {p}") for p in self._resolution.problems)]),
+                        id="problems")
+
+    def on_mount(self) -> None:
+        self.query_one(HelpBody).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

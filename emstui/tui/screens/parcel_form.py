@@ -1,0 +1,389 @@
+"""The add/edit parcel dialog: live S10 validation with typo suggestions, duplicate refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from emstui import s10
+from emstui.durations import DurationError, format_duration, parse_duration
+from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
+from emstui.sanitize import clean_line
+from emstui.tui.keymap import build_bindings
+
+LABEL_LIMIT = 200
+NOTE_LIMIT = 500
+AUTOMATIC = ""  # the provider Select's value for "let providers.order decide"
+_LIMITS = {"label": LABEL_LIMIT, "note": NOTE_LIMIT}
+_DID_YOU_MEAN = " Did you mean "
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelDraft:
+    """What the dialog returns: a checked, normalised number and the user's settings for it."""
+
+    number: str
+    label: str = ""
+    note: str = ""
+    interval: int | None = None  # seconds; None = the configured default
+    provider: str | None = None  # None = automatic (providers.order)
+
+
+class ParcelLike(Protocol):
+    """The fields the edit dialog starts from (config.Parcel has them)."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def interval(self) -> int | None: ...
+    @property
+    def provider(self) -> str | None: ...
+
+
+def number_facts(number: s10.TrackingNumber) -> Content:
+    """'EE 123 456 785 CN · check digit 5 is right' and, below, service and issuing country."""
+    if not number.is_s10:
+        return Content.assemble(
+            ("✓ ", "bold"), (number.value, "bold"),
+            " · not an S10 number: another carrier's, with no check digit to verify",
+        )
+    country = (f"issued in {number.country_name} ({number.country_code})"
+               if number.country_name else f"country code {number.country_code}")
+    return Content.assemble(
+        ("✓ ", "bold"), (number.spaced(), "bold"),
+        f" · check digit {number.check_digit} is right\n",
+        f"{number.service_label} · {country}",
+    )
+
+
+def number_error(error: s10.InvalidNumber, *, listed: bool = False) -> Content:
+    """The specific message, with the offending character of the number marked.
+
+    With `listed`, the suggestions are offered as options below, so the message's own
+    "Did you mean ...?" is replaced by a pointer to them.
+    """
+    text = error.message
+    if listed and error.suggestions and _DID_YOU_MEAN in text:
+        text = text[: text.index(_DID_YOU_MEAN)] + " Did you mean one of these?"
+    message = Content.assemble(("✗ ", "bold"), text)
+    shown = error.normalized
+    if (error.position is not None and shown and 0 < error.position <= len(shown)
+            and error.message.startswith(f"{shown}:")):
+        start = 2 + error.position - 1  # after the "✗ " prefix
+        message = message.stylize("reverse bold", start, start + 1)
+    return message
+
+
+class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
+    """Add (number editable) or edit (number fixed) a parcel; dismisses with a draft or None.
+
+    `existing` maps each watched number to its label, so a duplicate is refused by name.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = list(build_bindings("dialog", ids=("save", "cancel")))
+
+    DEFAULT_CSS = """
+    ParcelFormScreen {
+        align: center middle;
+        & > #dialog {
+            width: 76; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto;
+            border: thick $primary; background: $surface; padding: 0 1;
+        }
+        #title { text-style: bold; margin-bottom: 1; }
+        .row { height: auto; margin-bottom: 1; }
+        .row.-tight { margin: 0; }
+        .row > Label { width: 12; }
+        .row > Input, .row > Select, .row > .fixed { width: 1fr; }
+        .status { margin: 0 0 1 12; height: auto; color: $text-muted; }
+        .status.-ok { color: $success; }
+        .status.-warning { color: $warning; }
+        .status.-error { color: $error; }
+        .status.-above-suggestions { margin: 0 0 0 12; }
+        #suggestions { margin: 0 0 1 12; height: auto; max-height: 6; display: none; }
+        #suggestions.-visible { display: block; }
+        #buttons { height: auto; align-horizontal: right; }
+        #buttons > Button { margin-left: 2; }
+    }
+    """
+
+    def __init__(self, existing: Mapping[str, str] | None = None, *,
+                 editing: ParcelLike | None = None, default_interval: int | None = None,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._existing = {s10.normalize(number): clean_line(label)
+                          for number, label in (existing or {}).items()}
+        self._editing = editing
+        self._default_interval = default_interval
+
+    @property
+    def is_edit(self) -> bool:
+        return self._editing is not None
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        editing = self._editing
+        with Vertical(id="dialog"):
+            yield Static(Content("Edit parcel" if editing else "Add a parcel"), id="title")
+            with Horizontal(classes="row -tight"):
+                yield Label("Number")
+                if editing is None:
+                    yield Input(placeholder=f"e.g. {s10.EXAMPLE}", id="number", compact=True,
+                                max_length=s10.OTHER_MAX_LENGTH * 2)
+                else:
+                    yield Static(Content(editing.number), id="number-fixed", classes="fixed")
+            yield Static(id="number-status", classes="status")
+            yield OptionList(id="suggestions", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Label")
+                yield Input(self._shown("label"), placeholder="e.g. Tea from Hangzhou",
+                            id="label", compact=True, max_length=self._limit("label"))
+            with Horizontal(classes="row"):
+                yield Label("Note")
+                yield Input(self._shown("note"), placeholder="anything to remember",
+                            id="note", compact=True, max_length=self._limit("note"))
+            with Horizontal(classes="row"):
+                yield Label("Provider")
+                yield Select(self._provider_options(), allow_blank=False, id="provider",
+                             value=(editing.provider if editing and editing.provider in
+                                    PROVIDER_IDS else AUTOMATIC), compact=True)
+            with Horizontal(classes="row -tight"):
+                yield Label("Interval")
+                initial = (format_duration(editing.interval)
+                           if editing and editing.interval is not None else "")
+                yield Input(initial, placeholder=self._interval_placeholder(), id="interval",
+                            compact=True, max_length=40)
+            yield Static(id="interval-status", classes="status")
+            with Horizontal(id="buttons"):
+                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def _original(self, field: str) -> str:
+        return getattr(self._editing, field) if self._editing is not None else ""
+
+    def _shown(self, field: str) -> str:
+        """The field's text as one clean line (a config note may span lines)."""
+        return clean_line(self._original(field), limit=len(self._original(field)) + 1)
+
+    def _limit(self, field: str) -> int:
+        return max(_LIMITS[field], len(self._shown(field)))
+
+    def _text(self, field: str) -> str:
+        """What to save: the original text when the field was left as shown, else clean text."""
+        value = self.query_one(f"#{field}", Input).value
+        if self._editing is not None and value == self._shown(field):
+            return self._original(field)
+        return clean_line(value, limit=self._limit(field))
+
+    @staticmethod
+    def _provider_options() -> list[tuple[str, str]]:
+        return [("Automatic (providers.order)", AUTOMATIC),
+                *((PROVIDER_NAMES.get(pid, pid), pid) for pid in PROVIDER_IDS)]
+
+    def _interval_placeholder(self) -> str:
+        if self._default_interval is None:
+            return "empty: the default"
+        return f"empty: the default ({format_duration(self._default_interval)})"
+
+    def on_mount(self) -> None:
+        if self.is_edit:
+            self._show_fixed_number()
+            self.query_one("#label", Input).focus()
+        else:
+            self._show_number_verdict()
+            self.query_one("#number", Input).focus()
+        self._show_interval_verdict()
+
+    # ---- live validation ----------------------------------------------------------------------
+
+    def _check_number(self, raw: str) -> s10.TrackingNumber:
+        """Parse and refuse duplicates; raises InvalidNumber or _Duplicate."""
+        number = s10.parse(raw)
+        if number.value in self._existing:
+            raise _Duplicate(number.value, self._existing[number.value])
+        return number
+
+    def _show_number_verdict(self) -> None:
+        raw = self.query_one("#number", Input).value
+        status = self.query_one("#number-status", Static)
+        suggestions: tuple[str, ...] = ()
+        if not s10.normalize(raw):
+            self._set_status(status, Content(f"Type or paste a number like {s10.EXAMPLE}; "
+                                             "spaces and lower case are fine"), "")
+        else:
+            try:
+                number = self._check_number(raw)
+            except s10.InvalidNumber as exc:
+                self._set_status(status, number_error(exc, listed=True), "-error")
+                suggestions = exc.suggestions
+            except _Duplicate as dup:
+                self._set_status(status, dup.content(), "-error")
+            else:
+                facts = number_facts(number)
+                if number.warnings:
+                    warnings = "\n".join(f"⚠ {w}" for w in number.warnings)
+                    self._set_status(status, Content.assemble(facts, "\n", warnings),
+                                     "-warning")
+                else:
+                    self._set_status(status, facts, "-ok")
+        self._show_suggestions(suggestions)
+        status.set_class(bool(suggestions), "-above-suggestions")
+
+    def _show_fixed_number(self) -> None:
+        assert self._editing is not None
+        status = self.query_one("#number-status", Static)
+        try:
+            number = s10.parse(self._editing.number)
+        except s10.InvalidNumber as exc:
+            self._set_status(status, number_error(exc), "-warning")
+        else:
+            self._set_status(status, number_facts(number), "-ok")
+
+    def _show_suggestions(self, suggestions: tuple[str, ...]) -> None:
+        options = self.query_one("#suggestions", OptionList)
+        current = [option.id for option in options.options]
+        if current != list(suggestions):
+            options.clear_options()
+            options.add_options(self._suggestion_option(s) for s in suggestions)
+            first = next((i for i, o in enumerate(options.options) if not o.disabled), None)
+            options.highlighted = first
+        options.set_class(bool(suggestions), "-visible")
+
+    def _suggestion_option(self, number: str) -> Option:
+        """'Use EE123456785CN (EE 123 456 785 CN)', disabled when that number is watched."""
+        if number in self._existing:
+            label = self._existing[number]
+            named = f"as '{label}'" if label else "(without a label)"
+            return Option(Content(f"    {number}  already watched {named}"), id=number,
+                          disabled=True)
+        return Option(Content.assemble("Use ", (number, "bold"), f"  ({_spaced(number)})"),
+                      id=number)
+
+    def _interval_seconds(self) -> int | None:
+        """Seconds, None for the default; raises DurationError."""
+        text = self.query_one("#interval", Input).value
+        return parse_duration(text, key="interval") if text.strip() else None
+
+    def _show_interval_verdict(self) -> None:
+        status = self.query_one("#interval-status", Static)
+        try:
+            seconds = self._interval_seconds()
+        except DurationError as exc:
+            self._set_status(status, Content.assemble(("✗ ", "bold"), exc.problem), "-error")
+            return
+        if seconds is None:
+            default = (f" ({format_duration(self._default_interval)})"
+                       if self._default_interval is not None else "")
+            self._set_status(status, Content(f"Checked at the default interval{default}"), "")
+        else:
+            self._set_status(status, Content(f"✓ checked every {format_duration(seconds)}"),
+                             "-ok")
+
+    @staticmethod
+    def _set_status(widget: Static, content: Content, kind: str) -> None:
+        widget.update(content)
+        for name in ("-ok", "-warning", "-error"):
+            widget.set_class(name == kind, name)
+
+    @on(Input.Changed, "#number")
+    def _number_changed(self) -> None:
+        self._show_number_verdict()
+
+    @on(Input.Changed, "#interval")
+    def _interval_changed(self) -> None:
+        self._show_interval_verdict()
+
+    @on(OptionList.OptionSelected, "#suggestions")
+    def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is None:
+            return
+        number = self.query_one("#number", Input)
+        number.value = event.option.id
+        number.cursor_position = len(number.value)
+        self.query_one("#label", Input).focus()
+
+    @on(Input.Submitted)
+    def _field_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "interval":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Dismiss with a draft, or show what blocks saving and focus that field."""
+        if self._editing is not None:
+            value = self._editing.number
+        else:
+            try:
+                value = self._check_number(self.query_one("#number", Input).value).value
+            except (s10.InvalidNumber, _Duplicate):
+                self._show_number_verdict()
+                self.query_one("#number", Input).focus()
+                self.app.bell()
+                return
+        try:
+            interval = self._interval_seconds()
+        except DurationError:
+            self._show_interval_verdict()
+            self.query_one("#interval", Input).focus()
+            self.app.bell()
+            return
+        provider = self.query_one("#provider", Select).value
+        self.dismiss(ParcelDraft(
+            number=value,
+            label=self._text("label"),
+            note=self._text("note"),
+            interval=interval,
+            provider=provider if isinstance(provider, str) and provider in PROVIDER_IDS
+            else None,
+        ))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class _Duplicate(Exception):
+    def __init__(self, number: str, label: str) -> None:
+        super().__init__(number)
+        self.number = number
+        self.label = label
+
+    def content(self) -> Content:
+        named = f"as '{self.label}'" if self.label else "(without a label)"
+        return Content.assemble(("✗ ", "bold"), f"{self.number} is already watched {named}")
+
+
+def _spaced(value: str) -> str:
+    try:
+        return s10.parse(value).spaced()
+    except s10.InvalidNumber:
+        return value
