@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from emstui.model import Event
 from emstui.sanitize import clean_block, clean_line
+from emstui.tui import keymap
 from emstui.views import NO_VALUE, ParcelView, format_event_time
 
 _TONE_STYLE = "$status-{tone}"
@@ -135,6 +137,8 @@ def events_content(events: Sequence[Event], tz: tzinfo) -> Content:
 
 class DetailPanel(VerticalScroll):
     """Scrollable, focusable details of one parcel. Feed it with `show`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("detail"))
 
     DEFAULT_CSS = """
     DetailPanel {

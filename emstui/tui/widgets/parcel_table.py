@@ -10,13 +10,14 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from emstui.tui import keymap
 from emstui.views import (
     DEFAULT_SORT,
     NO_VALUE,
@@ -123,12 +124,8 @@ def _cell(text: str, style: Style | str = "") -> Text:
 class ParcelTable(DataTable[Text]):
     """Parcels as rows keyed by tracking number; feed it `ParcelView`s with `apply`."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
-        Binding("g", "scroll_top", "First parcel", show=False, id="table.first"),
-        Binding("G", "scroll_bottom", "Last parcel", show=False, id="table.last"),
-    ]
+    # j/k, g/G, page keys and enter (focus the detail), with ids the user can remap in [keys].
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("table"))
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *(f"parcel-table--status-{tone}" for tone in TONE_NAMES),
         "parcel-table--unseen",
