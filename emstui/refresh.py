@@ -243,8 +243,10 @@ class RefreshEngine:
                 due.append(number)
         return due
 
-    def _compute_next_wake(self, now: datetime) -> datetime | None:
-        states = self.store.states(self._watch)
+    def _compute_next_wake(self, now: datetime,
+                           states: Mapping[str, ParcelState] | None = None) -> datetime | None:
+        if states is None:
+            states = self.store.states(self._watch)
         best: datetime | None = None
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -308,7 +310,8 @@ class RefreshEngine:
                     task = asyncio.ensure_future(self.refresh(numbers, force=True))
                     self._passes.add(task)
                     task.add_done_callback(self._pass_done)
-                self.next_wake = self._compute_next_wake(self.clock.now())
+                # Passes just started are in flight, so the states read above still serve.
+                self.next_wake = self._compute_next_wake(self.clock.now(), states)
                 await self._sleep_until(self.next_wake)
         finally:
             for task in list(self._passes):
