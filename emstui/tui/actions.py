@@ -211,14 +211,12 @@ class ParcelActions:
 
     def action_set_theme(self, name: str) -> None:
         app = self._app()
-        message = None
-        if name in app.available_themes:
-            app.theme = name
-        else:
-            message = f"Unknown theme {name!r}"
-        if message:
-            app.notify(message, severity="warning", markup=False)
+        if name not in app.available_themes:
+            app.notify(f"Unknown theme {name!r}", severity="warning", markup=False)
             return
+        app.theme = name  # the theme-changed signal saves it
+
+    def save_theme(self, name: str) -> None:
         self._edit_config(lambda config: set_theme(config, name))
 
     # ---- table ------------------------------------------------------------------------------

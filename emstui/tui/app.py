@@ -22,6 +22,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.theme import Theme
 from textual.widgets import Footer
 
 from emstui.advice import advise, facts_for
@@ -84,6 +85,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._apply_pending = False
         self._status_changes: list[tuple[str, Status | None, Status]] = []
         self._last_cycle: datetime | None = None
+        self._theme_from_user = False
         self.engine.listener = self._engine_listener
         self.engine.set_watchlist(watch_items(services.config),
                                   self._engine_settings(services.config))
@@ -139,6 +141,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self.notify("\n".join(key_problems), title="[keys] problems", severity="warning",
                         timeout=15, markup=False)
         self.set_keymap(keymap.textual_keymap(self.config.keys))
+        # However the theme changes (palette, `set_theme`), the choice is saved to the config.
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.call_after_refresh(setattr, self, "_theme_from_user", True)
         notes = list(self.services.notes) + list(self.config.warnings)
         if notes:
             self.notify("\n".join(notes), title="Configuration", timeout=12, markup=False)
@@ -373,6 +378,11 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if not diff.empty:
             self.notify(f"Reloaded {self.keeper.path.name}: {diff.describe()}.",
                         title="Config changed on disk", markup=False)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # The start-up theme (or its fallback for a broken theme file) is not the user's choice.
+        if self._theme_from_user and theme.name != self.config.display.theme:
+            self.save_theme(theme.name)
 
     # ---- palette host ---------------------------------------------------------------------
 
