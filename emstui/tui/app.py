@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import sys
+import termios
 import threading
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -48,7 +49,24 @@ from emstui.views import ParcelView, make_view
 TICK_SECONDS = 30.0  # ages ("3d 4h") and the header's relative times move on
 CONFIG_POLL_SECONDS = 2.0
 TTY_CHECK_SECONDS = 2.0
+EXIT_GRACE_SECONDS = 3.0  # a normal exit that takes longer than this is cut short
 MAX_STATUS_TOASTS = 3  # more status changes at once become one summary notification
+
+
+def _terminal_alive() -> bool:
+    """False once the terminal has hung up (its settings can no longer be read)."""
+    try:
+        for stream in (sys.__stdin__, sys.__stderr__):
+            if stream is not None and stream.isatty():
+                termios.tcgetattr(stream.fileno())
+    except (OSError, ValueError, termios.error):
+        return False
+    return True
+
+
+def _exit_now() -> None:
+    """End the process without touching the terminal; the store's commits are already durable."""
+    os._exit(0)
 
 
 class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
@@ -178,20 +196,25 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.set_interval(TTY_CHECK_SECONDS, self._check_terminal)
 
     def _handle_exit_signal(self) -> None:
+        """SIGHUP, SIGTERM, or the terminal gone: leave now, without losing anything.
+
+        Every fetched result is already committed to the store. A terminal that is still there
+        gets a normal exit (its screen restored); a hung-up one cannot be written to, and
+        Textual's output thread would block the exit forever, so the process ends at once.
+        A timer makes sure even a normal exit cannot hang.
+        """
         self.engine.stop()
+        if not _terminal_alive():
+            _exit_now()
+        timer = threading.Timer(EXIT_GRACE_SECONDS, _exit_now)
+        timer.daemon = True
+        timer.start()
         self.exit(0)
 
     def _check_terminal(self) -> None:
         # After a dropped SSH session stdin hits EOF and the input thread can spin; a hung-up
-        # terminal fails tcgetattr, and an orphaned process has init as parent.
-        try:
-            import termios
-
-            termios.tcgetattr(sys.__stdin__.fileno())
-        except Exception:
-            self._handle_exit_signal()
-            return
-        if os.getppid() == 1:
+        # terminal fails tcgetattr, and an orphaned process has init as its parent.
+        if not _terminal_alive() or os.getppid() == 1:
             self._handle_exit_signal()
 
     def on_unmount(self) -> None:
