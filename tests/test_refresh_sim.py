@@ -99,3 +99,24 @@ async def test_17track_outage_falls_back_to_the_ems_tracker(sim: SimServer,
     assert {s.provider for s in store.states(watch).values()} == {"ems"}
     assert engine.health()["17track"].state == "backoff"
     assert engine.health()["ems"].state == "ok"
+
+
+@pytest.mark.parametrize("http_date", [False, True])
+async def test_429_retry_after_in_either_form_sets_the_next_attempt(sim: SimServer, store: Store,
+                                                                    http_date: bool) -> None:
+    watch = numbers(1)
+    sim.faults.burst_429(1, retry_after=120, http_date=http_date, protocol="17track")
+    engine = engine_for(sim, store, watch, order=("17track",))
+    try:
+        before = engine.clock.now()
+        report = await engine.refresh()
+    finally:
+        for p in engine.providers.values():
+            await p.aclose()
+    assert watch[0] in report.failed
+    until = engine.health()["17track"].until
+    assert until is not None
+    waited = (until - before).total_seconds()
+    assert 118 <= waited <= 122  # an HTTP date has one-second resolution
+    request = engine.request_refresh(watch)
+    assert request.waiting[watch[0]] == until
