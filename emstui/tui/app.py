@@ -38,6 +38,7 @@ from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.filterbar import FilterBar
+from emstui.tui.filters import guard_filters
 from emstui.tui.messages import EngineChange, JumpToParcel
 from emstui.tui.themes import StatusVariablesMixin, apply_theme, register_themes
 from emstui.tui.widgets import HORIZONTAL_BREAKPOINTS
@@ -80,6 +81,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                  watch_config: bool = True, tz: tzinfo | None = None,
                  banner: str | None = None, min_interval: int | None = None) -> None:
         super().__init__()
+        guard_filters(self._filters)
         self.services = services
         self.store = services.store
         self.engine = services.engine
