@@ -7,6 +7,7 @@ failed validation; 130 interrupted. stdout carries data only; diagnostics go to 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -175,7 +176,7 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO) -> int:
         state = states.get(p.number)
         status = state.status.value if state else "-"
         flag = "  (archived)" if p.archived else ""
-        out.write(f"{p.number}  {status:<20}  {p.label}{flag}\n")
+        out.write(f"{p.number}  {status:<20}  {p.label}{flag}".rstrip() + "\n")
     return EXIT_OK
 
 
@@ -197,25 +198,42 @@ def cmd_config(config_file: Path, action: str, out: TextIO, err: TextIO) -> int:
                           path=config_file)
     for warning in config.warnings:
         err.write(f"warning: {warning}\n")
-    out.write(f"{config_file}: ok, {len(config.parcels)} parcels\n")
+    count = len(config.parcels)
+    out.write(f"{config_file}: ok, {count} parcel{'' if count == 1 else 's'}\n")
     return EXIT_OK
 
 
 # ---- entry point ------------------------------------------------------------------------------
 
 
+def parse_args(argv: Sequence[str] | None, out: TextIO,
+               err: TextIO) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code when argparse has already answered (usage
+    errors: 2; --help and --version: 0). argparse's own output goes to `out` and `err`."""
+    parser = build_parser()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
+            if (args.json or args.changed or args.all) and not args.once:
+                parser.error("--json, --changed and --all go with --once")
+            if args.once and args.command:
+                parser.error("--once does not take a command")
+            if args.demo and (args.once or args.command):
+                parser.error("--demo runs the monitor; it does not combine with --once or "
+                             "commands")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return args
+
+
 def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
+    """Run one command line; returns the process exit code (never raises SystemExit)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if (args.json or args.changed or args.all) and not args.once:
-        parser.error("--json, --changed and --all go with --once")
-    if args.once and args.command:
-        parser.error("--once does not take a command")
-    if args.demo and (args.once or args.command):
-        parser.error("--demo runs the monitor; it does not combine with --once or commands")
+    args = parse_args(argv, out, err)
+    if isinstance(args, int):
+        return args
     try:
         config_file = paths.config_path(args.config)
         if args.command == "check":

@@ -24,6 +24,7 @@ from emstui.config import load_config
 from emstui.model import Event, ParcelState
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
+from emstui.sanitize import clean_line
 from emstui.services import Services, build_services
 from emstui.store import Store
 from emstui.views import event_instant, format_age
@@ -64,15 +65,20 @@ def event_json(event: Event) -> dict[str, Any]:
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
                  *, changed_since: datetime | None, include_all: bool) -> list[OnceRow]:
-    """One row per watched (non-archived) parcel, with what this run learnt about it."""
+    """One row per watched (non-archived) parcel, with what this run learnt about it.
+
+    A parcel has changed when its status or events changed after `changed_since` (the previous
+    run's mark: whoever fetched the change, this run or the TUI), or, without a previous run,
+    during this run. Without `include_all` only changed parcels get a row.
+    """
     active = [p for p in parcels if not p.archived]
     states = store.states([p.number for p in active])
-    changed = store.changed_since(changed_since) if changed_since is not None else None
+    changed = store.changed_since(changed_since) if changed_since is not None \
+        else report.changed
     rows = []
     for parcel in active:
         state = states.get(parcel.number)
-        is_changed = (parcel.number in changed) if changed is not None \
-            else parcel.number in report.changed
+        is_changed = parcel.number in changed
         error = report.failed.get(parcel.number)
         if error is None and state is not None and state.last_error and \
                 parcel.number not in report.refreshed:
@@ -123,18 +129,25 @@ _COLOURS = {"delivered": "32", "returned": "35", "exception": "31", "delivery_fa
 
 
 def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
-    """A compact aligned table: status, label, number, last event, its age, and any error."""
+    """A compact aligned table: status, label, number, last event, its age, and any error.
+
+    Every text field passes through `clean_line` (the store's events are clean already; labels
+    and error messages may not be), so nothing printed can carry a terminal escape.
+    """
     lines = []
     table = []
     for row in rows:
         state = row.state
         status = state.status.value if state else "unknown"
         last = row.events[0] if row.events else None
-        when = event_instant(last)[0] if last else None
-        age = format_age(now - when) if when else ""
+        when, exact = event_instant(last) if last else (None, False)
+        # A wall time without offset is the scan site's clock read as UTC: say it is rough.
+        age = (format_age(now - when) if exact else f"~{format_age(now - when)}") if when else ""
         event = f"{last.description} ({last.location})" if last and last.location else \
             (last.description if last else "—")
-        table.append((status, row.label or "", row.number, event, age, row.error or ""))
+        table.append((status, clean_line(row.label), clean_line(row.number),
+                      clean_line(event, limit=60), age,
+                      clean_line(row.error, limit=500)))
     if not table:
         return ""
     width_status = max(len(r[0]) for r in table)
@@ -144,16 +157,32 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
         if colour:
             shown_status = f"\x1b[{_COLOURS.get(status, '0')}m{shown_status}\x1b[0m"
         label = (label[:width_label - 1] + "…") if len(label) > width_label else label
-        line = f"{shown_status}  {label.ljust(width_label)}  {number}  {age:>7}  {event[:60]}"
+        line = f"{shown_status}  {label.ljust(width_label)}  {number}  {age:>8}  {event}"
         if error:
             line += f"  ! {error}"
         lines.append(line.rstrip())
     return "\n".join(lines) + "\n"
 
 
-def exit_code(report: CycleReport, health: dict[str, ProviderHealth]) -> int:
+def exit_code(report: CycleReport) -> int:
     """0 when everything due was refreshed; 1 when some parcels could not be (provider errors)."""
     return 1 if report.failed else 0
+
+
+def provider_problems(health: Mapping[str, ProviderHealth]) -> list[str]:
+    """One stderr line per provider in trouble: which one, what went wrong, when it retries."""
+    lines = []
+    for pid, h in sorted(health.items()):
+        if h.state in ("ok", "idle"):
+            continue
+        if h.until is not None:
+            when = f"; next attempt at {h.until.isoformat(timespec='seconds')}"
+        elif h.state in ("auth", "quota", "gone"):
+            when = "; not retried until the configuration changes"
+        else:
+            when = ""
+        lines.append(f"emstui: {pid}: {h.state}: {clean_line(h.message, limit=500)}{when}")
+    return lines
 
 
 def progress(message: str, stream: TextIO = sys.stderr) -> None:
@@ -179,6 +208,11 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
     out = out or sys.stdout
     err = err or sys.stderr
     config = load_config(config_file)
+    if not config.exists:
+        # Most often cron running with another HOME or without EMSTUI_CONFIG: say so, loudly.
+        err.write(f"emstui: no config file at {config_file}; `emstui add NUMBER` or "
+                  "`emstui config init` creates one\n")
+        return 2
     for warning in config.warnings:
         err.write(f"emstui: warning: {warning}\n")
     total = sum(1 for p in config.parcels if not p.archived)
@@ -194,14 +228,17 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
                               transports=transports, listener=on_change)
     interrupted = False
     try:
-        if getattr(err, "isatty", lambda: False)():
-            for note in services.notes:
+        # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
+        # they are for a terminal only; a damaged history moved aside is news wherever we run.
+        recovery = services.store.recovery_message
+        on_tty = getattr(err, "isatty", lambda: False)()
+        for note in services.notes:
+            if on_tty or note == recovery:
                 err.write(f"emstui: {note}\n")
         store = services.store
         previous = _parse_iso(store.get_meta(ONCE_META_KEY))
-        started = services.clock.now()
         numbers = [p.number for p in config.parcels if not p.archived] if include_all else None
-        report = CycleReport(started=started)
+        report = CycleReport(started=services.clock.now())
         try:
             report = asyncio.run(_refresh(services, numbers))
         except KeyboardInterrupt:
@@ -211,23 +248,24 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
             err.write("emstui: interrupted; everything fetched so far is saved\n")
             return 130
         health = services.engine.health()
-        rows = collect_rows(config.parcels, store, report,
-                            changed_since=previous if changed_only else None,
+        # The mark is taken before reading the store, and after this run's own changes: the
+        # next run reports what changed after it, so nothing is reported twice (a mark taken
+        # when the run started would repeat every change this run stored) or lost.
+        mark = services.clock.now()
+        rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only)
         if changed_only and previous is None:
             rows = [r for r in rows if r.events]  # first run: report what we know
-        store.set_meta(ONCE_META_KEY, started.isoformat())
+        store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if as_json:
             out.write(to_json(rows, generated_at=now, health=health) + "\n")
         else:
             out.write(to_text(rows, now=now, colour=use_colour(out)))
-        for pid, h in sorted(health.items()):
-            if h.state not in ("ok", "idle"):
-                when = f"; next attempt at {h.until.isoformat(timespec='seconds')}" \
-                    if h.until else ""
-                err.write(f"emstui: {pid}: {h.state}: {h.message}{when}\n")
-        return exit_code(report, health)
+        out.flush()
+        for line in provider_problems(health):
+            err.write(line + "\n")
+        return exit_code(report)
     finally:
         services.store.close()
 
