@@ -279,7 +279,15 @@ def code_for_upu_name(text: str | None) -> str | None:
     code = _NAME_TO_CODE.get(key)
     if code is None and key.endswith(" by recipient"):
         code = _NAME_TO_CODE.get(key.removesuffix(" by recipient"))
+    if code is None:
+        # Aggregators append detail: "Item held by import Customs: invoice required".
+        for name in _NAMES_LONGEST_FIRST:
+            if key.startswith(name + " "):
+                return _NAME_TO_CODE[name]
     return code
+
+
+_NAMES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(_NAME_TO_CODE, key=len, reverse=True))
 
 
 # --- Event wording ---------------------------------------------------------------------------

@@ -442,3 +442,11 @@ def test_unknown_code_falls_back_to_wording() -> None:
 def test_no_events_or_no_meaningful_events_is_unknown() -> None:
     assert status_from_events([]) == (Status.UNKNOWN, Stage.NONE)
     assert status_from_events([_ev("???")]) == (Status.UNKNOWN, Stage.NONE)
+
+
+def test_upu_name_followed_by_detail_still_gives_its_code() -> None:
+    from emstui.statusmap import classify_text, code_for_upu_name
+
+    assert code_for_upu_name("Item held by import Customs: invoice required") == "EME"
+    assert classify_text("Arrival at inward office of exchange, FRANKFURT")[0] == "EMD"
+    assert code_for_upu_name("Item held by import Customsx") is None
