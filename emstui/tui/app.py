@@ -4,6 +4,15 @@ The engine runs in one long-lived async worker on the app's loop and reports thr
 change events, posted to the app as `EngineChange` messages. Changes are collected and applied
 to the table in one keyed diff per frame, so a pass that updates hundreds of parcels costs one
 table update, and the cursor never moves off its parcel.
+
+Textual traps met here (8.2.8), beyond those in the design notes:
+- a method named `_on_<message>` is a message handler: the engine listener must not be called
+  `_on_engine_change`, or every EngineChange re-posts itself forever;
+- `App._flush` exists (it flushes the driver): private names on an App subclass can collide;
+- on a hung-up pty the driver's output thread dies and a normal exit blocks on its full queue,
+  so a hang-up ends the process directly (the store's commits are already durable);
+- under NO_COLOR the Monochrome filter crashes on DataTable segments without a style
+  (`emstui.tui.filters` guards it).
 """
 
 from __future__ import annotations
