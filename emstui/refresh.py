@@ -498,6 +498,8 @@ class RefreshEngine:
             self._record_parcel_error(number, "unsupported", reason, now, bump=False)
             report.failed[number] = reason
             return False
+        if error.kind == "quota" and any(c != pid for c in self.candidates(number)):
+            return True  # e.g. no 17TRACK quota left to register it: the EMS tracker may know it
         if error.kind == "not_found":
             state = self.store.state(number)
             if state is not None and state.event_count:

@@ -366,3 +366,16 @@ async def test_listener_errors_never_stop_refreshing(store, clock) -> None:
                            watch=[WatchItem(A)], listener=broken)
     report = await engine.refresh()
     assert report.refreshed == {A}
+
+
+async def test_no_quota_to_register_falls_back_to_another_provider(store, clock) -> None:
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock, supports=lambda n: n.startswith("E"))
+    primary.number_errors[A] = NumberError("quota", "quota exhausted", retryable=False)
+    primary.number_errors[C] = NumberError("quota", "quota exhausted", retryable=False)
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [A, C],
+                         order=("17track", "ems"))
+    report = await engine.refresh()
+    assert fallback.requests == [(A,)]
+    assert store.state(A).provider == "ems"
+    assert "quota" in report.failed[C] and store.state(C).error_kind == "quota"
