@@ -7,8 +7,8 @@ watch list goes through `ConfigKeeper.edit` (atomic, conflict-checked) in a thre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from emstui.tui.app import EmstuiApp
 
 SORT_CYCLE = ("status", "age", "label", "next")
+EDITABLE_FIELDS = ("label", "note", "interval", "provider")  # what the edit form can change
 
 
 class ParcelActions:
@@ -136,11 +137,11 @@ class ParcelActions:
         if draft is None:
             return
         app = self._app()
+        added = app.clock.now().astimezone(UTC).date()
 
         def change(config: Config) -> None:
             add_parcel(config, draft.number, label=draft.label, note=draft.note,
-                       interval=draft.interval, provider=draft.provider,
-                       added=datetime.now(UTC).date())
+                       interval=draft.interval, provider=draft.provider, added=added)
 
         def after() -> None:
             app.jump_to(draft.number)
@@ -154,18 +155,21 @@ class ParcelActions:
             return
         app = self._app()
         parcel = app._parcels[number]
+        shown = {name: getattr(parcel, name) for name in EDITABLE_FIELDS}
         existing = {p.number: p.label for p in app.config.parcels}
         app.push_screen(ParcelFormScreen(existing, editing=parcel,
                                          default_interval=app.config.refresh.interval),
-                        lambda draft: self._edited(number, draft))
+                        lambda draft: self._edited(number, shown, draft))
 
-    def _edited(self, number: str, draft: ParcelDraft | None) -> None:
+    def _edited(self, number: str, shown: dict[str, Any], draft: ParcelDraft | None) -> None:
         if draft is None:
             return
-        self._edit_config(
-            lambda config: edit_parcel(config, number, label=draft.label, note=draft.note,
-                                       interval=draft.interval, provider=draft.provider),
-            done=f"Saved {draft.label or number}")
+        # Save only the fields the user changed: the edit may be re-applied on top of a file
+        # changed on disk meanwhile, and the fields left alone must keep that file's values.
+        changed = {name: getattr(draft, name) for name in EDITABLE_FIELDS
+                   if getattr(draft, name) != shown[name]}
+        self._edit_config(lambda config: edit_parcel(config, number, **changed),
+                          done=f"Saved {draft.label or number}")
 
     def action_archive(self) -> None:
         number = self._current()

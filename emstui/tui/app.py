@@ -264,6 +264,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         """Rebuild the views that changed and hand the table one keyed diff."""
         self._apply_pending = False
         now = self.clock.now()
+        rebuilt = self._all_dirty  # config reloaded or edited, or the clock ticked
         if self._all_dirty:
             self._views = {n: self._make_view(n, now) for n in self._parcels}
             self._all_dirty = False
@@ -275,7 +276,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
         self.table.apply(shown)
         current = self.table.highlighted_number
-        if current is None or current in dirty or self.detail.number != current:
+        if current is None or rebuilt or current in dirty or self.detail.number != current:
             self._show_detail(current)
         self._announce_status_changes()
         self.header.set_refreshing(bool(self.engine.in_flight))
