@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ GATEWAY_PAGE = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+LOG_LIMIT = 200_000  # request records kept (the newest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,8 @@ class SimServer:
             limiter=SlidingWindowLimiter(rate_limit, time_source=monotonic),
         )
         self.idle_timeout = idle_timeout
-        self._log: list[RequestRecord] = []
+        # Bounded, so a demo left running for weeks does not grow without end.
+        self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
