@@ -180,6 +180,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self.notify(self.banner, title="emstui", timeout=12, markup=False)
         # Cached data first, so the table is full before the first request goes out.
         self._states = self.store.states(self._parcels)
+        checked = [st.last_checked for st in self._states.values() if st.last_checked]
+        self._last_cycle = max(checked) if checked else None  # "last" survives a restart
         self.header.set_health(self.engine.health().values())
         self._apply_changes()
         if self.table.row_count:
