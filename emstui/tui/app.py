@@ -115,6 +115,11 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._status_changes: list[tuple[str, Status | None, Status]] = []
         self._last_cycle: datetime | None = None
         self._theme_from_user = False
+        # Themes before the first frame: switching after it would restyle every row again.
+        self._theme_problems = register_themes(self, user_themes_dir(config_file))
+        message = apply_theme(self, services.config.display.theme, dark=True)
+        if message:
+            self._theme_problems.append(message)
         self.engine.listener = self._engine_listener
         self.engine.set_watchlist(watch_items(services.config),
                                   self._engine_settings(services.config))
@@ -157,11 +162,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         return self.query_one("#header", AppHeader)
 
     def on_mount(self) -> None:
-        problems = register_themes(self, user_themes_dir(self.keeper.path))
-        message = apply_theme(self, self.config.display.theme,
-                              dark=True)
-        if message:
-            problems.append(message)
+        problems = self._theme_problems
         if problems:
             self.notify("\n".join(problems), title="Theme problems", severity="warning",
                         timeout=15, markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -10,6 +11,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.geometry import Size
@@ -162,6 +164,9 @@ class ParcelTable(DataTable[Text]):
         super().__init__(cursor_type="row", cell_padding=0, show_row_labels=False,
                          name=name, id=id, classes=classes)
         self._views: dict[str, ParcelView] = {}
+        # How many rows have each natural width, per column, kept up to date by `apply`, so
+        # column widths never need a pass over every row.
+        self._width_counts: dict[str, Counter[int]] = {k: Counter() for k in _NATURAL}
         self._pending: list[ParcelView] | None = None
         self._styles: dict[str, Style] = {}
         self._widths: dict[str, int] = {}
@@ -238,17 +243,25 @@ class ParcelTable(DataTable[Text]):
         with self.app.batch_update():
             if gone:
                 self._remove_rows(gone, old_order)
+                for number in gone:
+                    self._count_widths(self._views[number], -1)
             for number, view in new.items():
                 before = self._views.get(number)
                 if before is None:
                     self.add_row(*self._render_row(view), key=number)
+                    self._count_widths(view, 1)
                     added += 1
-                elif before != view:
+                elif before is not view and before != view:
                     updated += self._update_row(number, view)
+                    self._count_widths(before, -1)
+                    self._count_widths(view, 1)
             if added and self.fast_paths:
                 # Every new row would be measured cell by cell on idle to size auto-width
                 # columns (~1.5 s for 5000 rows); ours have fixed widths, so skip it.
                 self._new_rows.clear()
+            if updated and self.fast_paths:
+                self._update_count += 1  # cells were written directly: one refresh for all
+                self.refresh()
             self._views = new
             relaid = bool(gone or added or updated) and self._relayout()
             did_sort = self._sort_if_needed()
@@ -303,6 +316,16 @@ class ParcelTable(DataTable[Text]):
 
     def _update_row(self, number: str, view: ParcelView) -> int:
         changed = 0
+        if self.fast_paths:
+            # What update_cell does, minus its refresh per cell: apply() refreshes once.
+            row = self._data[RowKey(number)]
+            for column in COLUMN_KEYS:
+                cell = self._render(column, view)
+                key = ColumnKey(column)
+                if cell != row[key]:
+                    row[key] = cell
+                    changed += 1
+            return changed
         for column in COLUMN_KEYS:
             cell = self._render(column, view)
             if cell != self.get_cell(number, column):
@@ -312,9 +335,16 @@ class ParcelTable(DataTable[Text]):
 
     # ---- layout, order and cursor ------------------------------------------------------------
 
+    def _count_widths(self, view: ParcelView, sign: int) -> None:
+        for key, measure in _NATURAL.items():
+            counts = self._width_counts[key]
+            width = measure(view)
+            counts[width] += sign
+            if counts[width] <= 0:
+                del counts[width]
+
     def _natural_widths(self) -> dict[str, int]:
-        views = self._views.values()
-        return {key: max(map(measure, views), default=0) for key, measure in _NATURAL.items()}
+        return {key: max(counts, default=0) for key, counts in self._width_counts.items()}
 
     def _available_width(self) -> int:
         # Always leave room for the vertical scrollbar so rows appearing never overflow.
@@ -367,6 +397,12 @@ class ParcelTable(DataTable[Text]):
                                             reverse=self.sort_reverse)]
         if desired == self.order:
             return False
+        if self.fast_paths and isinstance(getattr(self, "_row_locations", None), TwoWayDict):
+            # The order is already known: set it as DataTable.sort would, without sorting again.
+            self._row_locations = TwoWayDict({RowKey(n): i for i, n in enumerate(desired)})
+            self._update_count += 1
+            self.refresh()
+            return True
         # DataTable.sort hands the key function cell values, not row keys: rank the number cells
         # by identity, which is exact whatever they display.
         rank = {id(self.get_cell(number, NUMBER_COLUMN)): i for i, number in enumerate(desired)}
@@ -413,6 +449,15 @@ class ParcelTable(DataTable[Text]):
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self.apply(pending)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # Set column widths during layout, before this frame renders the rows: on_resize only
+        # runs after the frame, which would then be drawn twice.
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if changed and self._styles:
+            self._relayout()
+        return changed
 
     def on_resize(self, event: events.Resize) -> None:
         if self._styles and self._relayout():
