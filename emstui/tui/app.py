@@ -56,7 +56,7 @@ from emstui.tui.widgets.header import AppHeader
 from emstui.tui.widgets.parcel_table import ParcelTable
 from emstui.views import ParcelView, make_view
 
-TICK_SECONDS = 30.0  # ages ("3d 4h") and the header's relative times move on
+TICK_SECONDS = 60.0  # ages ("3d 4h") move on by the minute
 CONFIG_POLL_SECONDS = 2.0
 TTY_CHECK_SECONDS = 2.0
 EXIT_GRACE_SECONDS = 3.0  # a normal exit that takes longer than this is cut short
@@ -352,8 +352,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._refreshing.update(change.numbers)
             self._dirty.update(change.numbers)
         elif isinstance(change, CycleFinished):
-            self._refreshing -= {n for n in self._refreshing if n not in self.engine.in_flight}
-            self._dirty.update(self._parcels)
+            done = {n for n in self._refreshing if n not in self.engine.in_flight}
+            self._refreshing -= done
+            self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
         elif isinstance(change, ProviderStateChanged):
             self.header.set_health(change.health)
