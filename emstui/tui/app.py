@@ -88,7 +88,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def __init__(self, services: Services, *, config_file: Path, start_engine: bool = True,
                  watch_config: bool = True, tz: tzinfo | None = None,
-                 banner: str | None = None, min_interval: int | None = None) -> None:
+                 banner: str | None = None, min_interval: int | None = None,
+                 tick_seconds: float = TICK_SECONDS) -> None:
         super().__init__()
         guard_filters(self._filters)
         self.services = services
@@ -101,7 +102,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.start_engine = start_engine
         self.watch_config = watch_config
         self.banner = banner
-        self.min_interval = min_interval  # the demo polls more often than a real setup may
+        self.min_interval = min_interval  # tests may poll more often than a real setup may
+        self.tick_seconds = tick_seconds
         self.show_archived = services.config.display.show_archived
         self.refresh_paused = False
         self.filter_text = ""
@@ -190,7 +192,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.table.focus()
         if self.start_engine:
             self._start_engine()
-        self.set_interval(TICK_SECONDS, self._tick)
+        self.set_interval(self.tick_seconds, self._tick)
         if self.watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
         self._install_terminal_guards()
