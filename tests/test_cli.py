@@ -382,3 +382,15 @@ def test_shell_sees_exit_3_for_an_invalid_number_and_2_for_a_usage_error(
     assert usage.returncode == 2
     assert "go with --once" in usage.stderr and usage.stdout == ""
 
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    numbers = ["EE123456785CN"] * 2000  # far more output than a pipe buffer holds
+    proc = subprocess.Popen([sys.executable, "-m", "emstui", "check", *numbers],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
