@@ -24,7 +24,6 @@ import signal
 import sys
 import termios
 import threading
-from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import ClassVar
@@ -41,7 +40,6 @@ from emstui.config import Config, ConfigError, Parcel
 from emstui.configsync import ConfigDiff, ConfigKeeper
 from emstui.model import ParcelState, Status
 from emstui.paths import user_themes_dir
-from emstui.refresh import EngineSettings
 from emstui.services import Services, engine_settings, watch_items
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
@@ -88,7 +86,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def __init__(self, services: Services, *, config_file: Path, start_engine: bool = True,
                  watch_config: bool = True, tz: tzinfo | None = None,
-                 banner: str | None = None, min_interval: int | None = None,
+                 banner: str | None = None,
                  tick_seconds: float = TICK_SECONDS) -> None:
         super().__init__()
         guard_filters(self._filters)
@@ -102,7 +100,6 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.start_engine = start_engine
         self.watch_config = watch_config
         self.banner = banner
-        self.min_interval = min_interval  # tests may poll more often than a real setup may
         self.tick_seconds = tick_seconds
         self.show_archived = services.config.display.show_archived
         self.refresh_paused = False
@@ -122,16 +119,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         message = apply_theme(self, services.config.display.theme, dark=True)
         if message:
             self._theme_problems.append(message)
-        self.engine.listener = self._engine_listener
-        self.engine.set_watchlist(watch_items(services.config),
-                                  self._engine_settings(services.config))
+        self.engine.listener = self._engine_listener  # build_services set its watch list
         self._index_parcels(services.config)
-
-    def _engine_settings(self, config: Config) -> EngineSettings:
-        settings = engine_settings(config)
-        if self.min_interval is not None:
-            settings = replace(settings, min_interval=self.min_interval)
-        return settings
 
     # ---- layout and start-up ---------------------------------------------------------------
 
@@ -393,7 +382,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if missing:
             self._states.update(self.store.states(missing))
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
-        self.engine.set_watchlist(watch_items(config), self._engine_settings(config))
+        self.engine.set_watchlist(watch_items(config), engine_settings(config))
         self._all_dirty = True
         self._apply_changes()
         if outside is not None and not outside.empty:
