@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -218,6 +219,16 @@ def _unknown_shape(number: str, text: str) -> BadResponseError:
                             detail=safe_excerpt(text) or None)
 
 
+@functools.lru_cache(maxsize=65536)
+def _is_ems_item(number: str) -> bool:
+    """Cached: the engine asks for every watched parcel each time it plans a pass."""
+    try:
+        parsed = s10.parse(number)
+    except ValueError:
+        return False
+    return bool(parsed.is_s10 and parsed.is_ems)
+
+
 class EmsProvider:
     """Keyless fallback for EMS items. Polite: one request at a time, at least 1 s apart."""
 
@@ -242,11 +253,7 @@ class EmsProvider:
                                     transport=transport)
 
     def supports(self, number: str) -> bool:
-        try:
-            parsed = s10.parse(number)
-        except ValueError:
-            return False
-        return bool(parsed.is_s10 and parsed.is_ems)
+        return _is_ems_item(number)
 
     async def track(self, numbers: Sequence[str]) -> list[NumberResult]:
         return [await self._track_one(number) for number in numbers]
