@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from emstui import __version__, paths, s10
 from emstui.config import (
@@ -27,7 +26,9 @@ from emstui.config import (
     update_config,
 )
 from emstui.durations import DurationError, parse_duration
+from emstui.output import safe
 from emstui.providers import PROVIDER_IDS
+from emstui.sanitize import clean_line, json_dumps
 from emstui.store import Store, StoreError
 
 EXIT_OK = 0
@@ -134,7 +135,7 @@ def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
                    provider=args.provider, added=datetime.now(UTC).date())
 
     update_config(config_file, edit, expected=current.fingerprint)
-    label = f" ({args.label})" if args.label else ""
+    label = f" ({clean_line(args.label)})" if args.label else ""
     out.write(f"added {parsed.value}{label} to {config_file}\n")
     return EXIT_OK
 
@@ -170,13 +171,13 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO) -> int:
                          "interval": p.interval,
                          "added": p.added.isoformat() if p.added else None,
                          "status": state.status.value if state else None})
-        out.write(json.dumps({"parcels": rows}, ensure_ascii=False, indent=2) + "\n")
+        out.write(json_dumps({"parcels": rows}) + "\n")
         return EXIT_OK
     for p in config.parcels:
         state = states.get(p.number)
         status = state.status.value if state else "-"
         flag = "  (archived)" if p.archived else ""
-        out.write(f"{p.number}  {status:<20}  {p.label}{flag}".rstrip() + "\n")
+        out.write(f"{p.number}  {status:<20}  {clean_line(p.label)}{flag}".rstrip() + "\n")
     return EXIT_OK
 
 
@@ -228,9 +229,13 @@ def parse_args(argv: Sequence[str] | None, out: TextIO,
 
 def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
-    """Run one command line; returns the process exit code (never raises SystemExit)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    """Run one command line; returns the process exit code (never raises SystemExit).
+
+    Both streams go through the output layer (`emstui.output`): nothing written can carry a
+    terminal escape, whatever text it holds.
+    """
+    out = cast(TextIO, safe(out or sys.stdout))
+    err = cast(TextIO, safe(err or sys.stderr))
     args = parse_args(argv, out, err)
     if isinstance(args, int):
         return args

@@ -7,14 +7,13 @@ and only on a TTY.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 import httpx
 
@@ -22,9 +21,10 @@ from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
 from emstui.model import Event, ParcelState
+from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
-from emstui.sanitize import clean_line
+from emstui.sanitize import clean_line, json_dumps
 from emstui.services import Services, build_services
 from emstui.store import Store
 from emstui.views import event_instant, format_age
@@ -114,7 +114,7 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
                       for pid, h in sorted(health.items())},
         "parcels": parcels,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    return json_dumps(document)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -187,7 +187,7 @@ def provider_problems(health: Mapping[str, ProviderHealth]) -> list[str]:
 
 def progress(message: str, stream: TextIO = sys.stderr) -> None:
     if getattr(stream, "isatty", lambda: False)():
-        stream.write(f"\r\x1b[K{message}")
+        write_progress(stream, message)
         stream.flush()
 
 
@@ -205,8 +205,8 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
              clock: Clock | None = None, store_path: Path | None = None,
              transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> int:
     """Refresh due parcels (or all) once and print them. Returns the process exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = cast(TextIO, safe(out or sys.stdout))  # the output layer: see emstui.output
+    err = cast(TextIO, safe(err or sys.stderr))
     config = load_config(config_file)
     if not config.exists:
         # Most often cron running with another HOME or without EMSTUI_CONFIG: say so, loudly.
@@ -261,7 +261,7 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         if as_json:
             out.write(to_json(rows, generated_at=now, health=health) + "\n")
         else:
-            out.write(to_text(rows, now=now, colour=use_colour(out)))
+            write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
         out.flush()
         for line in provider_problems(health):
             err.write(line + "\n")
