@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
@@ -30,6 +30,7 @@ from emstui.store import Store
 from emstui.views import event_instant, format_age
 
 ONCE_META_KEY = "once.last_run"
+OTHER_PROCESS_POLL = 0.1  # seconds between looks at parcels another process is refreshing
 
 
 class ParcelLike(Protocol):
@@ -273,7 +274,25 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
     """One pass; the HTTP clients are closed inside the same event loop that used them."""
     try:
-        return await services.engine.refresh(numbers, force=numbers is not None)
+        report = await services.engine.refresh(numbers, force=numbers is not None)
+        await _wait_for_other_processes(services, report)
+        return report
     finally:
         for provider in services.providers.values():
             await provider.aclose()
+
+
+async def _wait_for_other_processes(services: Services, report: CycleReport) -> None:
+    """Parcels another emstui was refreshing when we came to them: wait (bounded) until it has
+    stored them, so what this run prints is as fresh as if it had fetched them itself."""
+    limits = services.engine.limits
+    if limits is None or not report.elsewhere:
+        return
+    clock = services.clock
+    deadline = clock.now() + timedelta(seconds=float(services.config.refresh.timeout) + 10)
+    waiting = list(report.elsewhere)
+    while clock.now() < deadline:
+        waiting = sorted(limits.busy_elsewhere(waiting))
+        if not waiting:
+            return
+        await clock.sleep(OTHER_PROCESS_POLL)

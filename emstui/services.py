@@ -18,7 +18,9 @@ from emstui.clock import Clock, SystemClock
 from emstui.config import Config, load_config
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
+from emstui.ratelimit import RateLimiter
 from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
+from emstui.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
 from emstui.store import Store
 
 
@@ -77,6 +79,28 @@ def build_providers(config: Config, *, clock: Clock, store: Store,
     return providers, notes
 
 
+def share_limits(config: Config, store: Store,
+                 providers: Mapping[str, Provider]) -> SharedLimits | None:
+    """Make this process keep provider limits together with every other one on `store`.
+
+    Each provider's request limiter takes its slots from the store's shared request log. A
+    store in memory is private to this process: nothing to share.
+    """
+    if store.in_memory:
+        return None
+    owner = process_owner()
+    timeout = float(config.refresh.timeout)
+    tokens = {}
+    for pid, settings in config.providers.items():
+        key = settings.key
+        tokens[pid] = settings_token(pid, settings.base_url, key.reveal() if key else None)
+    for pid, provider in providers.items():
+        limiter = getattr(provider, "limiter", None)
+        if isinstance(limiter, RateLimiter):
+            limiter.shared = StoreSlots(store, pid, owner=owner, timeout=timeout)
+    return SharedLimits(store, owner=owner, tokens=tokens, timeout=timeout)
+
+
 def build_services(config_file: str | Path | None = None, *, config: Config | None = None,
                    clock: Clock | None = None, store_path: Path | None = None,
                    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
@@ -94,5 +118,5 @@ def build_services(config_file: str | Path | None = None, *, config: Config | No
         notes.append(store.recovery_message)
     engine = RefreshEngine(store=store, providers=providers, clock=clock,
                            settings=engine_settings(config), watch=watch_items(config),
-                           listener=listener)
+                           listener=listener, limits=share_limits(config, store, providers))
     return Services(config, store, providers, engine, clock, notes)
