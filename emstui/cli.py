@@ -1,7 +1,8 @@
 """The command line: argument parsing and the small commands (check, add, list, ...).
 
 Exit codes: 0 ok; 1 some parcels could not be refreshed; 2 usage or config error; 3 a number
-failed validation; 130 interrupted. stdout carries data only; diagnostics go to stderr.
+failed validation; 4 the disk under the history store is full; 130 interrupted. stdout carries
+data only; diagnostics go to stderr.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from emstui.durations import DurationError, parse_duration
 from emstui.output import safe
 from emstui.providers import PROVIDER_IDS
 from emstui.sanitize import clean_line, json_dumps
-from emstui.store import Store, StoreError
+from emstui.store import Store, StoreError, StoreFullError
 
 EXIT_OK = 0
 EXIT_PROVIDER = 1
 EXIT_USAGE = 2
 EXIT_INVALID = 3
+EXIT_STORE_FULL = 4  # the disk under the history store is full; nothing stored was lost
 EXIT_INTERRUPTED = 130
 
 
@@ -47,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="emstui",
         description="A terminal monitor for international EMS and postal (UPU S10) parcels.",
         epilog="Exit codes: 0 ok, 1 some parcels could not be refreshed, 2 usage or config "
-               "error, 3 a number failed validation, 130 interrupted.")
+               "error, 3 a number failed validation, 4 the disk under the history store "
+               "is full, 130 interrupted.")
     parser.add_argument("--version", action="version", version=f"emstui {__version__}")
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $EMSTUI_CONFIG, then the platform config "
@@ -140,7 +143,16 @@ def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
+def open_store(store_file: Path, err: TextIO) -> Store:
+    """Open the history; a damaged one moved aside is told on stderr, in one line."""
+    store = Store(store_file)
+    notice = store.take_recovery_notice("cli")
+    if notice:
+        err.write(f"emstui: {notice}\n")
+    return store
+
+
+def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     current = load_config(config_file)
     number = s10.normalize(args.number)
     update_config(config_file, lambda config: remove_parcel(config, number),
@@ -148,19 +160,19 @@ def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
     if args.purge:
         store_file = paths.store_path()
         if store_file.exists():
-            with Store(store_file) as store:
+            with open_store(store_file, err) as store:
                 store.purge(number)
     kept = "" if args.purge else " (its history is kept; --purge deletes it)"
     out.write(f"removed {number}{kept}\n")
     return EXIT_OK
 
 
-def cmd_list(config_file: Path, as_json: bool, out: TextIO) -> int:
+def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
     config = load_config(config_file)
     states = {}
     store_file = paths.store_path()
     if store_file.exists():
-        with Store(store_file) as store:
+        with open_store(store_file, err) as store:
             states = store.states([p.number for p in config.parcels])
     if as_json:
         rows = []
@@ -246,9 +258,9 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         if args.command == "add":
             return cmd_add(config_file, args, out)
         if args.command == "remove":
-            return cmd_remove(config_file, args, out)
+            return cmd_remove(config_file, args, out, err)
         if args.command == "list":
-            return cmd_list(config_file, args.list_json, out)
+            return cmd_list(config_file, args.list_json, out, err)
         if args.command == "locate":
             return cmd_locate(config_file, args.what, out)
         if args.command == "config":
@@ -270,6 +282,9 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except (UsageError, ValueError) as exc:
         err.write(f"emstui: {exc}\n")
         return EXIT_USAGE
+    except StoreFullError as exc:
+        err.write(f"emstui: {exc}\n")
+        return EXIT_STORE_FULL
     except StoreError as exc:
         err.write(f"emstui: history store: {exc}\n")
         return EXIT_USAGE

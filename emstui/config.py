@@ -444,9 +444,32 @@ def _env_name(value: Any, key: str) -> str:
     return value
 
 
+_KEY_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header value can carry, without spaces
+
+
+def key_problem(key: str) -> str | None:
+    """Why an API key cannot be sent (never quoting it), or None when it can."""
+    if _KEY_RE.fullmatch(key):
+        return None
+    if any(ch in key for ch in "\r\n"):
+        what = "a line break"
+    elif "\x00" in key:
+        what = "a NUL character"
+    elif not key.isascii():
+        what = "a non-ASCII character"
+    else:
+        what = "a space or control character"
+    return f"the key contains {what}, which an HTTP header cannot carry"
+
+
+_KEY_HINT = "Copy the key again from the provider's dashboard: only the key, on one line"
+
+
 def _secret(value: Any, key: str) -> Secret | None:
     if not isinstance(value, str):
         raise _Bad(f"expected a string, got {_toml_type(value)}")
+    if value.strip() and (problem := key_problem(value.strip())):
+        raise _Bad(problem, _KEY_HINT)
     return Secret(value.strip()) if value.strip() else None
 
 
@@ -746,6 +769,11 @@ class _Loader:
         settings = ProviderSettings(id=pid, **values, extra=extra, source=table)
         if settings.api_key_env:
             from_env = os.environ.get(settings.api_key_env, "").strip()
+            problem = key_problem(from_env) if from_env else None
+            if problem:
+                self.error(f"providers.{pid}.api_key_env", _Bad(
+                    f"the environment variable {settings.api_key_env}: {problem}", _KEY_HINT))
+                from_env = ""
             settings.env_key = Secret(from_env) if from_env else None
         return settings
 

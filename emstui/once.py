@@ -30,6 +30,9 @@ from emstui.store import Store
 from emstui.views import event_instant, format_age
 
 ONCE_META_KEY = "once.last_run"
+# Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
+# the retry times at their ends always fit.
+ERROR_LIMIT = 1000
 OTHER_PROCESS_POLL = 0.1  # seconds between looks at parcels another process is refreshing
 
 
@@ -148,7 +151,7 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
             (last.description if last else "—")
         table.append((status, clean_line(row.label), clean_line(row.number),
                       clean_line(event, limit=60), age,
-                      clean_line(row.error, limit=500)))
+                      clean_line(row.error, limit=ERROR_LIMIT)))
     if not table:
         return ""
     width_status = max(len(r[0]) for r in table)
@@ -226,12 +229,12 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
             progress(f"refreshing {done}/{total}", err)
 
     services = build_services(config=config, clock=clock, store_path=store_path,
-                              transports=transports, listener=on_change)
+                              transports=transports, listener=on_change, audience="once")
     interrupted = False
     try:
         # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
         # they are for a terminal only; a damaged history moved aside is news wherever we run.
-        recovery = services.store.recovery_message
+        recovery = services.recovery_note
         on_tty = getattr(err, "isatty", lambda: False)()
         for note in services.notes:
             if on_tty or note == recovery:

@@ -12,6 +12,7 @@ emstui's own colour (SGR `ESC [ n m`, only when `colour_allowed`) and the progre
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TextIO
 
@@ -71,3 +72,11 @@ def write_coloured(stream: TextIO, text: str) -> None:
 def write_progress(stream: TextIO, message: str) -> None:
     """Rewrite the progress line in place (only ever called for a terminal)."""
     safe(stream).write_control("\r\x1b[K", message)
+
+
+class CleanLogFormatter(logging.Formatter):
+    """Log lines through the same sanitiser: a label or carrier text in a log message must not
+    act on the terminal of whoever runs `tail -f` on the log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_text(super().format(record))

@@ -46,6 +46,7 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
+from emstui.sanitize import clean_line
 from emstui.schedule import MIN_INTERVAL, Policy, error_delay, next_due
 from emstui.shared_limits import SharedLimits
 from emstui.store import ProviderPause, Store
@@ -468,7 +469,9 @@ class RefreshEngine:
             slot = self._slots[pid]
             err = slot.paused or slot.last_error
             when = slot.backoff.until
-            text = f"{pid}: {err.message if err else 'unavailable'}"
+            # The message is clipped, never the retry time after it: a line cut for width
+            # must not end in "next attempt at " with the time gone.
+            text = f"{pid}: {clean_line(err.message, limit=160) if err else 'unavailable'}"
             if slot.paused is None and when is not None:
                 text += f"; next attempt at {when.isoformat(timespec='seconds')}"
             elif slot.paused is not None:

@@ -34,6 +34,7 @@ class Services:
     engine: RefreshEngine
     clock: Clock
     notes: list[str] = field(default_factory=list)  # e.g. "17track: no API key, not used"
+    recovery_note: str | None = None  # a damaged history was moved aside (also in notes)
 
     async def aclose(self) -> None:
         for provider in self.providers.values():
@@ -104,19 +105,22 @@ def share_limits(config: Config, store: Store,
 def build_services(config_file: str | Path | None = None, *, config: Config | None = None,
                    clock: Clock | None = None, store_path: Path | None = None,
                    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-                   listener: Callable[[Change], None] | None = None) -> Services:
+                   listener: Callable[[Change], None] | None = None,
+                   audience: str = "monitor") -> Services:
     """Load the config (unless given), open the store, build providers and the engine.
 
-    Raises ConfigError for a bad config and StoreError for an unusable history file.
+    Raises ConfigError for a bad config and StoreError for an unusable history file. A
+    damaged history moved aside is one of the notes, once per `audience` ("monitor", "once").
     """
     clock = clock or SystemClock()
     if config is None:
         config = load_config(paths.config_path(config_file))
     store = Store(store_path or paths.store_path(), clock=clock)
     providers, notes = build_providers(config, clock=clock, store=store, transports=transports)
-    if store.recovery_message:
-        notes.append(store.recovery_message)
+    recovery = store.take_recovery_notice(audience)
+    if recovery:
+        notes.append(recovery)
     engine = RefreshEngine(store=store, providers=providers, clock=clock,
                            settings=engine_settings(config), watch=watch_items(config),
                            listener=listener, limits=share_limits(config, store, providers))
-    return Services(config, store, providers, engine, clock, notes)
+    return Services(config, store, providers, engine, clock, notes, recovery)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
 SLOT_LOG_KEEP = 600.0  # seconds a finished request stays in the shared request log
+RECOVERY_NOTICE_KEY = "recovery.notice"
+RECOVERY_TOLD_KEY = "recovery.told"
 CLAIM_KEEP = 3600.0  # seconds a finished claim is remembered
 SLOT_POLL = 0.05  # seconds between asks while another process holds a provider's only slot
 
@@ -111,6 +114,32 @@ class StoreError(Exception):
     """The history database could not be opened, read or written."""
 
 
+class StoreFullError(StoreError):
+    """The disk (or the file system quota) under the history database is full.
+
+    The failed transaction was rolled back: everything stored before it is intact.
+    """
+
+
+FULL_DISK_BYTES = 1024 * 1024  # an I/O error with less free space than this is a full disk
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The StoreError for a failed SQLite call; a full disk gets its own type and words."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    full = name == "SQLITE_FULL" or "disk is full" in str(exc)
+    free: int | None = None
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(path.parent).free
+    if not full and name.startswith("SQLITE_IOERR") and free is not None:
+        full = free < FULL_DISK_BYTES
+    if full:
+        space = f" ({free // 1024} KiB free)" if free is not None else ""
+        return StoreFullError(f"the disk holding the history database {path} is full{space}; "
+                              "nothing already stored was lost. Free some space and run again")
+    return StoreError(f"history database {path}: {exc}")
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderPause:
     """A provider's pause as stored: every process honours it until `until`."""
@@ -190,6 +219,9 @@ class Store:
             except _Corrupt as again:
                 raise StoreError(f"cannot create a new history database at {self.path}: "
                                  f"{again.reason}") from again
+            if self.recovery_message:  # remembered, so later commands can tell the user too
+                self.set_meta(RECOVERY_NOTICE_KEY, self.recovery_message)
+                self.set_meta(RECOVERY_TOLD_KEY, "")
 
     @property
     def in_memory(self) -> bool:
@@ -254,6 +286,9 @@ class Store:
             if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
                 raise _Corrupt(str(exc), inode) from exc
             if isinstance(exc, sqlite3.Error):
+                error = _store_error(self.path, exc)
+                if isinstance(error, StoreFullError):
+                    raise error from exc
                 raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
             raise
         return conn
@@ -306,9 +341,9 @@ class Store:
                              f"and could not be moved aside: {exc}") from exc
         self.recovered_from = target
         self.recovery_message = (
-            f"The history database {self.path} could not be read ({corrupt.reason}). "
-            f"It was moved to {target} and a new, empty history was started; "
-            "parcels will be fetched again.")
+            f"the history database {self.path} could not be read ({corrupt.reason}); "
+            f"it was moved to {target} and a new, empty history was started (parcels will "
+            "be fetched again)")
         log.warning("%s", self.recovery_message)
 
     # -- transactions ----------------------------------------------------------------------
@@ -319,7 +354,7 @@ class Store:
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"history database {self.path}: {exc}") from exc
+                raise _store_error(self.path, exc) from exc
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -329,7 +364,7 @@ class Store:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"history database {self.path}: {exc}") from exc
+                raise _store_error(self.path, exc) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -337,7 +372,7 @@ class Store:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"history database {self.path}: {exc}") from exc
+                    raise _store_error(self.path, exc) from exc
                 raise
 
     def _ensure_parcel(self, conn: sqlite3.Connection, number: str) -> None:
@@ -683,6 +718,26 @@ class Store:
                 (json.dumps(wanted), owner, _utc_text(self._clock.now()))).fetchall()
         return {row[0] for row in rows}
 
+    def take_recovery_notice(self, audience: str) -> str | None:
+        """The note that a damaged history was moved aside, once per `audience` ("once",
+        "monitor", "cli"): whichever command opened the damaged file tells the user, and the
+        next `--once` and the next monitor mention it once more."""
+        with self._write() as conn:
+            notice = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                  (RECOVERY_NOTICE_KEY,)).fetchone()
+            if notice is None:
+                return None
+            told_row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                    (RECOVERY_TOLD_KEY,)).fetchone()
+            told = set(filter(None, (told_row[0] if told_row else "").split(",")))
+            if audience in told:
+                return None
+            told.add(audience)
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                         "UPDATE SET value = excluded.value",
+                         (RECOVERY_TOLD_KEY, ",".join(sorted(told))))
+        return str(notice[0])
+
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -841,4 +896,4 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Claims", "ProviderPause", "Store",
-           "StoreError"]
+           "StoreError", "StoreFullError"]
