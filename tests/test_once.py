@@ -38,7 +38,7 @@ REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
                "events", "error", "next_check"}
-EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code"}
+EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code", "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
 UNSAFE = ("\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x9d", "\u202e")
 
@@ -554,3 +554,22 @@ def test_a_rejected_17track_key_exits_1_and_says_it_waits_for_a_config_change(
     assert problem.startswith("emstui: 17track: auth:")
     assert problem.endswith("not retried until the configuration changes")
     assert "wrong-key-123" not in result.out + result.err
+
+
+def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_once(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    journey = sim.journeys.assign(DELIVERED, "customs_hold",
+                                  posted_at=sim.sim_now() - timedelta(days=40))
+    write_config(config, sim, [DELIVERED], provider="17track")
+    first = once(config, clock, as_json=True)
+    assert first.code == 0, first.err
+    write_config(config, sim, [DELIVERED], provider="ems")  # e.g. the key ran out of quota
+    second = once(config, clock, as_json=True, include_all=True)
+    assert second.code == 0, second.err
+    (parcel,) = second.json()["parcels"]
+    assert parcel["provider"] == "ems"
+    events = parcel["events"]
+    assert [e["code"] for e in events] == [e.code for e in reversed(journey.events)]
+    assert all(len(e["sources"]) == 2 and e["sources"][-1] == "ems" for e in events)
+    assert all(e["sources"][0].startswith("17track") for e in events)
+    assert parcel["changed"] is False  # nothing new: the EMS tracker saw the same scans

@@ -28,6 +28,7 @@ from emstui.providers.ems import EmsProvider
 from emstui.sim import SimServer
 from emstui.sim.journeys import HOSTILE_BIDI, HOSTILE_CONTROL, HOSTILE_CSI, HOSTILE_HTML
 from emstui.sim.numbers import make_number
+from emstui.timeline import event_identity
 
 EMS_CN = "EE123456785CN"
 
@@ -528,7 +529,7 @@ async def test_duplicate_rows_are_dropped_and_at_most_100_newest_kept(
     assert len(events) == 100
     assert events[0].location == "HUB 149"
     assert events[-1].location == "HUB 50"
-    assert len({e.identity() for e in events}) == 100
+    assert len({event_identity(e) for e in events}) == 100
 
 
 async def test_same_rows_give_the_same_fingerprint_and_new_rows_a_new_one(
