@@ -22,6 +22,7 @@ import pytest
 
 from emstui.clock import FakeClock
 from emstui.sim import (
+    EMS_LABELS,
     HOSTILE_STRINGS,
     SCENARIOS,
     UPU_NAMES,
@@ -796,3 +797,17 @@ def test_command_prints_urls_and_demo_numbers() -> None:
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=5) == 130
+
+
+def test_ems_tracker_wording_dates_and_locations_follow_the_live_page() -> None:
+
+    journeys = Journeys(START)
+    spaces = set()
+    for i in range(1, 30):
+        j = journeys.assign(number(i), "normal", posted_at=START)
+        assert all(e.label == EMS_LABELS[e.code] for e in j.events)
+        assert all(e.ems_location == e.ems_location.upper() for e in j.events)
+        assert not any(e.ems_location.endswith(f", {j.origin.name}") for e in j.events)
+        spaces |= {e.ems_time[-3] for e in j.events}
+    # the plain, no-break and narrow no-break spaces before AM/PM all occur
+    assert spaces == {" ", "\u00a0", "\u202f"}
