@@ -287,7 +287,8 @@ class FactsView:
 _NO_FACTS = FactsView()
 
 
-def facts_view(facts: ShipmentFacts | None, status: Status, now: datetime) -> FactsView:
+def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: datetime
+               ) -> FactsView:
     if facts is None:
         return _NO_FACTS
     destination = facts.destination_country or ""
@@ -304,8 +305,11 @@ def facts_view(facts: ShipmentFacts | None, status: Status, now: datetime) -> Fa
         if last is not None and last.date() < today:
             notes.append("passed")
         eta_note = " · ".join(notes)
+    local_number = facts.local_number
+    if local_number is not None and local_number.replace(" ", "").upper() == number.upper():
+        local_number = "same number"
     last_mile = " · ".join(clean_line(t, limit=60)
-                           for t in (facts.local_provider, facts.local_number) if t)
+                           for t in (facts.local_provider, local_number) if t)
     sync, sync_problem = _sync_text(facts, status, now)
     return FactsView(
         destination=destination,
@@ -398,7 +402,7 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
     else:
         checked = format_relative(state.last_checked, now)
     provider = (state.provider if state else None) or parcel.provider or ""
-    shipment = facts_view(state.facts if state else None, status, now)
+    shipment = facts_view(number, state.facts if state else None, status, now)
     return ParcelView(
         number=number,
         label=clean_line(parcel.label),

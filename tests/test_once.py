@@ -432,6 +432,21 @@ def test_hostile_carrier_text_is_printed_without_escape_sequences(
         assert not any(h in s for s in strings for h in HOSTILE_STRINGS[2:6])
 
 
+def test_once_json_facts_from_a_hostile_17track_answer_are_inert(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_last_visible(sim, MOVING, "hostile", "EDC")  # past departure: a window is sent
+    write_config(config, sim, [MOVING], provider="17track")
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    assert parcel["eta"]["source"] == "NULDELEND"
+    assert parcel["destination"] == sim.journeys.journey(MOVING).destination.code
+    strings = [parcel["eta"]["source"], parcel["destination"]]
+    strings += [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
+    assert not [s for s in strings for c in UNSAFE if c in s]
+    assert all(len(s) <= 500 for s in strings)
+
+
 # ---- which parcels are refreshed ----------------------------------------------------------------
 
 

@@ -99,7 +99,8 @@ def _sync(legs: list[Any]) -> tuple[str | None, datetime | None, str | None]:
     """(status, time, carrier) of the leg in the worst shape.
 
     A leg whose status is not "Success" wins over every healthy one; among healthy legs the one
-    synced longest ago wins, so a stale leg is never hidden behind a fresh one.
+    synced longest ago wins, so a stale leg is never hidden behind a fresh one. Legs come
+    origin first (spec section 6), so on a tie the last-mile carrier is named.
     """
     worst: tuple[int, float, str | None, datetime | None, str | None] | None = None
     for leg in legs:
@@ -113,7 +114,7 @@ def _sync(legs: list[Any]) -> tuple[str | None, datetime | None, str | None]:
             about.get("alias"), PROVIDER_NAME_LIMIT)
         failing = status is not None and status.casefold() != "success"
         rank = (1 if failing else 0, -when.timestamp() if when else float("inf"))
-        if worst is None or rank > worst[:2]:
+        if worst is None or rank >= worst[:2]:  # on a tie, the later (last-mile) leg
             worst = (*rank, status, when, carrier)
     if worst is None:
         return None, None, None
