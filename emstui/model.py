@@ -100,8 +100,8 @@ class ShipmentFacts:
     Every text is sanitised and bounded by the provider. `eta_from`/`eta_to` are the bounds of
     the estimated delivery window as the source wrote them (a calendar window in the
     destination's wall time: naive when no offset was given). Countries are ISO 3166 alpha-2.
-    `sync_status`/`sync_time` describe the source's own last fetch from the carrier
-    (`sync_carrier` names the carrier leg they describe when it is not in good health).
+    `sync_status`/`sync_time` describe the source's own last fetch from a carrier, for the leg
+    in the worst shape (failing, else synced longest ago); `sync_carrier` names that carrier.
     """
 
     eta_from: datetime | None = None

@@ -489,6 +489,7 @@ SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
     "label": lambda v: (v.display_label.casefold(), v.number),
     "number": lambda v: (v.number,),
     "origin": lambda v: (v.origin_code or "~", v.number),
+    "destination": lambda v: (v.destination or "~", v.number),  # unknown last
     "stage": lambda v: (v.stage_index, v.number),
     "event": lambda v: (v.latest_event.casefold(), v.number),
     "location": lambda v: (v.location.casefold(), v.number),

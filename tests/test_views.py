@@ -331,3 +331,10 @@ def test_fact_texts_are_sanitised_for_display() -> None:
     assert view.last_mile == "Red Post"
     assert view.status_detail == "ab"
     assert len(view.eta_note) <= len("estimate by ") + 40
+
+
+def test_sorting_by_destination_puts_unknown_destinations_last() -> None:
+    views = [make_view(Parcel(n), with_facts(destination_country=d) if d else None, NOW, CET)
+             for n, d in (("EE000000001CN", None), ("EE000000002CN", "US"),
+                          ("EE000000003CN", "DE"))]
+    assert [v.destination for v in sort_views(views, "destination")] == ["DE", "US", ""]
