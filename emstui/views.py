@@ -262,7 +262,7 @@ def format_eta(facts: ShipmentFacts, today: date) -> str:
     return f"{format_day(days[0], today)} – {format_day(days[1], today)}"
 
 
-def _country(code: str | None) -> str:
+def _country(code: str) -> str:
     if not code:
         return ""
     name = country_name(code)
@@ -291,8 +291,10 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
                ) -> FactsView:
     if facts is None:
         return _NO_FACTS
-    destination = facts.destination_country or ""
-    origin_text, destination_text = _country(facts.origin_country), _country(destination)
+    # Providers keep only two-letter codes; cleaned again, the store being a file on disk.
+    origin = clean_line(facts.origin_country or "", limit=8)
+    destination = clean_line(facts.destination_country or "", limit=8)
+    origin_text, destination_text = _country(origin), _country(destination)
     route = f"{origin_text or NO_VALUE} → {destination_text or NO_VALUE}" \
         if origin_text or destination_text else ""
     eta = eta_note = ""
