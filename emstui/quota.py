@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from emstui.providers.base import ProviderError
+from emstui.providers.base import Provider, ProviderError, ProviderHealth
 from emstui.providers.quota import Quota
 from emstui.sanitize import clean_line
 from emstui.store import Store
@@ -35,6 +36,7 @@ LOW_FRACTION = 0.10
 DAILY_WARN_FRACTION = 0.90
 
 
+@runtime_checkable
 class QuotaSource(Protocol):
     """What the quota check needs from the 17TRACK adapter."""
 
@@ -125,6 +127,35 @@ async def refresh_if_due(store: Store, source: QuotaSource, now: datetime) -> Qu
         done = QuotaRecord(account=account, attempted_at=now, checked_at=now, quota=quota)
     store.set_meta(META_KEY, done.to_json())
     return done
+
+
+def source_of(providers: Mapping[str, Provider]) -> QuotaSource | None:
+    """The configured provider that reports a quota (17TRACK with a key), if any."""
+    provider = providers.get("17track")
+    return provider if isinstance(provider, QuotaSource) else None
+
+
+async def refresh_after_pass(store: Store, providers: Mapping[str, Provider],
+                             health: Mapping[str, ProviderHealth],
+                             now: datetime) -> QuotaRecord | None:
+    """The check a refresh pass makes on its way out; skipped while the source is refused,
+    gone or offline (the pass just said so; the answer would be the same failure)."""
+    source = source_of(providers)
+    if source is None:
+        return None
+    state = health.get("17track")
+    if state is not None and state.state in ("auth", "gone", "offline"):
+        return load(store, source.account_id)
+    return await refresh_if_due(store, source, now)
+
+
+def current_warning(store: Store, providers: Mapping[str, Provider]) -> str | None:
+    """The low-quota warning from the remembered answer, for `--once`'s stderr."""
+    source = source_of(providers)
+    record = load(store, source.account_id) if source is not None else None
+    if record is None or record.quota is None:
+        return None
+    return warning(record.quota)
 
 
 def low_threshold(quota: Quota) -> int:
