@@ -118,7 +118,7 @@ def test_parse_quota_without_a_remaining_count_is_a_bad_response(data: object) -
         parse_quota(data)
 
 
-# ---- at most hourly, across processes -------------------------------------------------------------
+# ---- at most hourly, across processes -----------------------------------------------------------
 
 
 async def test_asked_at_most_hourly_then_again_after_an_hour(

@@ -185,7 +185,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.table.focus()
         if self.start_engine:
             self._start_engine()
-            self.set_interval(QUOTA_POLL_SECONDS, self._check_quota)
+            self.set_interval(QUOTA_POLL_SECONDS, self.check_quota)
         self.set_interval(self.tick_seconds, self._tick)
         if self.watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
@@ -201,7 +201,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         record = quota.load(self.store, source.account_id) if source is not None else None
         self.header.set_quota(quota.header_words(record))
 
-    def _check_quota(self) -> None:
+    def check_quota(self) -> None:
         if quota.source_of(self.engine.providers) is not None:
             self.run_worker(self._refresh_quota(), name="quota", group="quota",
                             exit_on_error=False)
@@ -369,7 +369,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
             if self.start_engine:
-                self._check_quota()  # after a pass, so this pass's registrations are counted
+                self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):
             self.header.set_health(change.health)
         self._schedule_apply()
