@@ -50,8 +50,8 @@ pytestmark = [
     pytest.mark.skipif(not LIVE, reason="live check of the real services: set EMSTUI_LIVE=1 "
                                         "(needs internet)"),
 ]
-needs_key = pytest.mark.skipif(KEY is None, reason="17TRACK live check: set "
-                                                   "EMSTUI_17TRACK_KEY")
+needs_key = pytest.mark.skipif(not LIVE or KEY is None, reason="live check of 17TRACK: set "
+                               "EMSTUI_LIVE=1 and EMSTUI_17TRACK_KEY (needs internet)")
 
 
 @pytest.fixture
