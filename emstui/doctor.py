@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,10 +66,15 @@ class Check:
 
 @dataclass
 class Printer:
-    """Writes checks as they complete, coloured on a terminal, plain words elsewhere."""
+    """Writes checks as they complete, coloured on a terminal, plain words elsewhere.
+
+    On a terminal of `width` columns a long check wraps at word boundaries under its own text;
+    elsewhere each check stays one line, for grep and mail.
+    """
 
     out: TextIO
     fancy: bool
+    width: int | None = None
     checks: list[Check] = field(default_factory=list)
 
     def __call__(self, name: str, state: str, words: str) -> None:
@@ -81,7 +88,13 @@ class Printer:
         if not self.fancy:
             return f"{_MARKS_PLAIN[check.state]}  {name} {check.words}"
         mark, colour = _MARKS_TTY[check.state]
-        return f"\x1b[{colour}m{mark}\x1b[0m {name} {check.words}"
+        words = check.words
+        indent = 2 + NAME_WIDTH + 1
+        if self.width is not None and self.width - indent >= 30:
+            words = textwrap.fill(words, width=self.width - indent, break_long_words=False,
+                                  break_on_hyphens=False,
+                                  subsequent_indent=" " * indent)
+        return f"\x1b[{colour}m{mark}\x1b[0m {name} {words}"
 
     @property
     def failed(self) -> list[Check]:
@@ -107,7 +120,8 @@ def run_doctor(config_file: Path, *, number: str | None = None, capture: Path | 
     network per provider id (tests); requests are recorded on top of them either way.
     """
     out = out or sys.stdout
-    printer = Printer(out, fancy_output(out))
+    fancy = fancy_output(out)
+    printer = Printer(out, fancy, shutil.get_terminal_size().columns if fancy else None)
     clock = clock or SystemClock()
     tz = tz or datetime.now().astimezone().tzinfo
     assert tz is not None
@@ -324,10 +338,10 @@ class _Doctor:
         if record.quota is None:
             state = "fail" if asked and record.error else "warn"
         else:
-            low = quota_watch.warning(record.quota)
+            low = quota_watch.low_hint(record.quota)
             state = "warn" if low else "ok"
             if low:
-                words += f". {low}"
+                words += f"; {low}"
         self.say(f"{provider.id} quota", state, words)
 
     def _key_line(self, pid: str, where: str, accepted: bool | None) -> None:

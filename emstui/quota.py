@@ -164,6 +164,20 @@ def low_threshold(quota: Quota) -> int:
     return max(LOW_FLOOR, math.ceil(total * LOW_FRACTION))
 
 
+def low_hint(quota: Quota) -> str | None:
+    """What to do when the quota is used up or low, in a phrase (`doctor`), else None."""
+    if quota.remain == 0:
+        return ("used up: new parcels cannot be registered (those already registered still "
+                "update); add quota in the 17TRACK dashboard")
+    if quota.remain <= low_threshold(quota):
+        return (f"running low (warned at {low_threshold(quota)} or fewer): add quota in the "
+                "17TRACK dashboard before it runs out")
+    if quota.daily_limit and quota.today_used is not None and \
+            quota.today_used >= quota.daily_limit * DAILY_WARN_FRACTION:
+        return "daily limit nearly reached: new registrations may be refused until tomorrow"
+    return None
+
+
 def warning(quota: Quota) -> str | None:
     """One sentence when the quota is used up or running low, else None."""
     if quota.remain == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -164,8 +165,9 @@ def test_a_low_quota_is_a_warning_not_a_failure(
     write_config(config, sim, [TEA])
     result = doctor(config, clock)
     assert result.code == 0
-    assert "17TRACK quota low: 5 of 6 registrations left" in result.line("warn",
-                                                                        "17track quota")
+    line = result.line("warn", "17track quota")
+    assert "5 of 6 registrations left" in line
+    assert "running low (warned at 10 or fewer): add quota in the 17TRACK dashboard" in line
 
 
 def test_a_registered_number_is_preferred_so_the_check_costs_no_quota(
@@ -325,6 +327,21 @@ def test_a_terminal_gets_marks_and_colour_and_no_color_plain_words(
     monkeypatch.setenv("NO_COLOR", "1")
     plain = doctor(config, clock, out=TtyStringIO())
     assert "\x1b" not in plain.out and plain.out.splitlines()[0].startswith("ok    config ")
+
+
+def test_on_a_narrow_terminal_long_checks_wrap_under_their_text(
+        sim: SimServer, clock: FakeClock, config: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    write_config(config, sim, [TEA])
+    result = doctor(config, clock, out=TtyStringIO())
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln) for ln in result.out.splitlines()]
+    # Only a word longer than the room (the temporary directory's path) may stick out.
+    assert all(len(ln) <= 60 or max(len(w) for w in ln.split()) > 60 - 17 for ln in lines)
+    assert sum(len(ln) > 60 for ln in lines) <= 2  # config and history paths
+    wrapped = [ln for ln in lines if ln.startswith(" ")]
+    assert wrapped and all(ln.startswith(" " * 17) and ln[17] != " " for ln in wrapped)
+    assert any(ln.startswith("✓ ems ") for ln in lines)
 
 
 def test_the_cli_runs_doctor_and_validates_the_number(
