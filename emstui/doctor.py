@@ -91,9 +91,10 @@ class Printer:
         words = check.words
         indent = 2 + NAME_WIDTH + 1
         if self.width is not None and self.width - indent >= 30:
-            words = textwrap.fill(words, width=self.width - indent, break_long_words=False,
-                                  break_on_hyphens=False,
-                                  subsequent_indent=" " * indent)
+            # Filled as if the mark and name were an indent, then that indent cut off again.
+            words = textwrap.fill(words, width=self.width - 1, break_long_words=False,
+                                  break_on_hyphens=False, initial_indent=" " * indent,
+                                  subsequent_indent=" " * indent)[indent:]
         return f"\x1b[{colour}m{mark}\x1b[0m {name} {words}"
 
     @property
