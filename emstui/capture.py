@@ -27,9 +27,11 @@ from emstui.sanitize import clean_line
 REDACTED = "[redacted]"
 RECORD_CAP = JSON_BODY_CAP  # bytes of a body kept; the adapters refuse larger bodies anyway
 
-# Header and field names whose values are credentials or session state.
+# Header names whose values are credentials or session state.
 _SECRET_NAME = re.compile(r"token|key|auth|cookie|secret|session|passw|csrf|xsrf|signature",
                           re.IGNORECASE)
+# Field names inside bodies: stricter, so that e.g. <meta name="keywords"> stays readable.
+_TOKEN_NAME = re.compile(r"token|secret|session|passw|csrf|xsrf|api[_-]?key", re.IGNORECASE)
 _JSON_FIELD = re.compile(
     r'("[\w.-]*(?:token|secret|passw|api[_-]?key|session|csrf|xsrf)[\w.-]*"\s*:\s*)'
     r'"(?:[^"\\]|\\.)*"', re.IGNORECASE)
@@ -145,7 +147,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
     def tag(match: re.Match[str]) -> str:
         whole = match.group(0)
-        if not _SECRET_NAME.search(whole):
+        if not _TOKEN_NAME.search(whole):
             return whole
         return _HTML_VALUE.sub(lambda m: f'{m.group(1)}"{REDACTED}"', whole)
 

@@ -434,6 +434,10 @@ def test_redaction_hides_tokens_and_keeps_the_rest(text: str, hidden: str, kept:
     assert hidden not in redacted and kept in redacted and "[redacted]" in redacted
 
 
-def test_redaction_leaves_ordinary_html_inputs_alone() -> None:
-    page = '<input id="publicTrackingView.itemId" name="itemId" value="EE123456785CN">'
+@pytest.mark.parametrize("page", [
+    '<input id="publicTrackingView.itemId" name="itemId" value="EE123456785CN">',
+    '<meta name="keywords" content="EMS, tracking">',
+    '{"number": "EE123456785CN", "providers_hash": -595601716}',
+])
+def test_redaction_leaves_ordinary_fields_alone(page: str) -> None:
     assert redact_text(page, [KEY]) == page
