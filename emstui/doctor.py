@@ -25,8 +25,8 @@ from typing import TextIO
 
 import httpx
 
+from emstui import paths, s10
 from emstui import quota as quota_watch
-from emstui import s10
 from emstui.capture import Exchange, RecordingTransport, save_exchanges
 from emstui.clock import Clock, SystemClock
 from emstui.config import Config, ConfigError, ProviderSettings, load_config
@@ -39,6 +39,7 @@ from emstui.providers.base import (
     ProviderError,
     Registrations,
 )
+from emstui.providers.http import redact
 from emstui.sanitize import clean_line
 from emstui.store import Store, StoreError
 
@@ -179,8 +180,6 @@ class _Doctor:
             self.say("config", "warn", warning)
 
     def open_store(self, store_path: Path | None) -> None:
-        from emstui import paths
-
         where = store_path or paths.store_path()
         try:
             self.store = Store(where, clock=self.clock)
@@ -237,8 +236,9 @@ class _Doctor:
             if pid == "17track":
                 await self._check_account(provider, settings, accepted)
         except Exception as exc:  # a bug must not end the report in a traceback
-            self.say(pid, "fail", f"emstui failed while checking {name}: "
-                                  f"{type(exc).__name__}: {exc} (please report this)")
+            what = redact(f"{type(exc).__name__}: {exc}", self.secrets)
+            self.say(pid, "fail", f"emstui failed while checking {name}: {what} (please "
+                                  "report this)")
         finally:
             await provider.aclose()
 

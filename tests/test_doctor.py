@@ -15,6 +15,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from emstui.capture import redact_text
@@ -290,6 +291,22 @@ def test_an_html_error_page_is_reported_as_not_understood(
     result = doctor(config, clock)
     assert result.code == 1
     assert "HTTP 200 in" in result.line("FAIL", "ems")
+
+
+class _BuggyTransport(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError(f"a bug holding {KEY}")
+
+
+def test_a_bug_while_checking_is_one_line_without_the_key_not_a_traceback(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    write_config(config, sim, [TEA])
+    result = doctor(config, clock, transports={"ems": _BuggyTransport()})
+    assert result.code == 1
+    assert result.line("FAIL", "ems").endswith(
+        "emstui failed while checking EMS Cooperative: RuntimeError: a bug holding "
+        "[redacted] (please report this)")
+    assert KEY not in result.out and result.line("ok", "17track")
 
 
 def test_an_unreadable_config_exits_2_with_one_line_naming_file_and_line(
