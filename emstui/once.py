@@ -18,6 +18,7 @@ from typing import Any, Protocol, TextIO
 
 import httpx
 
+from emstui import quota
 from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
@@ -276,6 +277,9 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         out.flush()
         for line in provider_problems(health):
             err.write(line + "\n")
+        low_quota = quota.current_warning(store, services.providers)
+        if low_quota:
+            err.write(f"emstui: 17track: warning: {low_quota}\n")
         return exit_code(report)
     finally:
         services.store.close()
@@ -284,7 +288,11 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
     """One pass; the HTTP clients are closed inside the same event loop that used them."""
     try:
-        return await services.engine.refresh(numbers, force=numbers is not None)
+        report = await services.engine.refresh(numbers, force=numbers is not None)
+        # At most hourly across processes however often cron runs (emstui.quota).
+        await quota.refresh_after_pass(services.store, services.providers,
+                                       services.engine.health(), services.clock.now())
+        return report
     finally:
         for provider in services.providers.values():
             await provider.aclose()

@@ -548,6 +548,21 @@ class Store:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def replace_meta(self, key: str, expected: str | None, value: str) -> bool:
+        """Set `key` to `value` only if it still holds `expected` (None: absent).
+
+        Compare and set in one transaction, so of several processes racing to claim the same
+        job (e.g. the hourly 17TRACK quota call) exactly one wins.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = None if row is None else str(row[0])
+            if current != expected:
+                return False
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        return True
+
 
 # -- ordering ------------------------------------------------------------------------------
 
