@@ -89,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="create or validate the config file")
     p.add_argument("action", choices=("init", "validate"))
+
+    p = sub.add_parser("doctor", help="check the config, the key and every source for real",
+                       description="Check the config, the 17TRACK key and each configured "
+                                   "source with one real request. Exit 0 when every "
+                                   "configured source works, 1 otherwise, 2 for a config "
+                                   "that cannot be read.")
+    p.add_argument("--number", metavar="NUMBER",
+                   help="track this number (default: the first watched one each source "
+                        "supports)")
+    p.add_argument("--capture", metavar="DIR",
+                   help="save every raw response to DIR, keys and tokens redacted, for a "
+                        "bug report")
     return parser
 
 
@@ -265,6 +277,12 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
             return cmd_locate(config_file, args.what, out)
         if args.command == "config":
             return cmd_config(config_file, args.action, out, err)
+        if args.command == "doctor":
+            from emstui.doctor import normalise_number, run_doctor
+
+            number = normalise_number(args.number) if args.number else None
+            return run_doctor(config_file, number=number, out=out,
+                              capture=Path(args.capture) if args.capture else None)
         if args.once:
             from emstui.once import run_once
 

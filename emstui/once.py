@@ -17,10 +17,11 @@ from typing import Any, Protocol, TextIO, cast
 
 import httpx
 
+from emstui import quota
 from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
-from emstui.model import Event, ParcelState
+from emstui.model import Event, ParcelState, ShipmentFacts
 from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
@@ -59,12 +60,21 @@ def _iso(when: datetime | None) -> str | None:
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "time": event.time_raw,
+        "time_local": _iso(event.time_local),
         "time_utc": _iso(event.time_utc),
         "location": event.location,
         "description": event.description,
         "provider": event.provider,
         "code": event.code,
+        "sources": list(event.reported_by),
     }
+
+
+def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
+    """The source's delivery window, bounds as the source wrote them (wall times)."""
+    if facts is None or not facts.has_eta:
+        return None
+    return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
 
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
@@ -111,6 +121,8 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
             "events": [event_json(e) for e in row.events],
             "error": row.error,
             "next_check": _iso(state.next_due) if state else None,
+            "eta": eta_json(state.facts if state else None),
+            "destination": state.facts.destination_country if state and state.facts else None,
         })
     document = {
         "generated_at": generated_at.isoformat(),
@@ -269,6 +281,9 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         out.flush()
         for line in provider_problems(health):
             err.write(line + "\n")
+        low_quota = quota.current_warning(store, services.providers)
+        if low_quota:
+            err.write(f"emstui: 17track: warning: {low_quota}\n")
         return exit_code(report)
     finally:
         services.store.close()
@@ -279,6 +294,9 @@ async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport
     try:
         report = await services.engine.refresh(numbers, force=numbers is not None)
         await _wait_for_other_processes(services, report)
+        # At most hourly across processes however often cron runs (emstui.quota).
+        await quota.refresh_after_pass(services.store, services.providers,
+                                       services.engine.health(), services.clock.now())
         return report
     finally:
         for provider in services.providers.values():

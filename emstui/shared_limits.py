@@ -34,7 +34,9 @@ PERSISTENT_PAUSE = timedelta(hours=24)
 # Another process's request start is read from its clock before the request leaves: count it
 # this much longer, so scheduling jitter never puts two starts closer than the provider allows.
 CROSS_PROCESS_MARGIN = 0.05
-OTHERS_FRESH = timedelta(minutes=1)
+# Runs started together (overlapping cron jobs) begin their passes within a few seconds of each
+# other; a run started later than this after another finished a parcel is a new request.
+OTHERS_FRESH = timedelta(seconds=10)
 LEASE_MARGIN = 30.0  # seconds a slot or claim outlives its request timeout (crashed process)
 
 

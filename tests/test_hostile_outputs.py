@@ -1,11 +1,11 @@
 """One hostile label, note and carrier event, through every way text leaves emstui.
 
-CLI: `add` (echo and duplicate error), `list`, `list --json`, `--once` text and JSON, the note
-about a damaged history (a path from the environment). TUI: the status-change toast, the
-palette, the remove and edit dialogs, the detail panel and the table. Nothing may reach a
-terminal that could set the clipboard or title, clear the screen, reorder or hide text; JSON
-keeps the text exactly, with every control and format character escaped.
-(`emstui doctor` is not on this branch yet; its output belongs in `cli_outputs` once merged.)
+CLI: `add` (echo and duplicate error), `list`, `list --json`, `--once` text and JSON,
+`doctor`, the note about a damaged history (a path from the environment). TUI: the
+status-change toast, the palette, the remove and edit dialogs, the detail panel and the
+table. Nothing may reach a terminal that could set the clipboard or title, clear the screen,
+reorder or hide text; JSON keeps the text exactly, with every control and format character
+escaped.
 """
 
 from __future__ import annotations
@@ -119,6 +119,10 @@ def test_every_cli_output_of_a_hostile_label_note_and_event_is_terminal_safe(
     (listed,) = json.loads(out)["parcels"]
     assert (listed["label"], listed["note"]) == (LABEL, NOTE)
     outputs["list --json"] = out + err
+
+    code, out, err = cli("doctor", "--number", NUMBER)
+    assert "ems" in out, out + err
+    outputs["doctor"] = out + err
 
     store_file = paths.store_path()
     for side in store_file.parent.glob(store_file.name + "*"):
