@@ -253,7 +253,8 @@ def test_simulator_down_json_is_still_valid_with_an_error_per_parcel(
     parcels = result.parcels()
     assert list(parcels) == [DELIVERED, CUSTOMS]
     assert all(p["status"] == "unknown" and p["events"] == [] for p in parcels.values())
-    assert all("ems" in p["error"] for p in parcels.values())
+    assert all(p["error"]["kind"] == "provider" and "ems" in p["error"]["message"]
+               for p in parcels.values())
     health = result.json()["providers"]["ems"]
     assert health["state"] == "offline"
     assert datetime.fromisoformat(health["until"]) > clock.now()
@@ -472,7 +473,7 @@ def test_shell_once_against_a_closed_port_exits_1_with_json_and_the_retry_time(
                           check=False)
     assert proc.returncode == 1
     (parcel,) = json.loads(proc.stdout)["parcels"]
-    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]
+    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]["message"]
     assert "emstui: ems: offline:" in proc.stderr and "next attempt at" in proc.stderr
     assert "Traceback" not in proc.stderr
 
