@@ -227,6 +227,8 @@ class RefreshEngine:
     def _due_at(self, state: ParcelState | None, now: datetime) -> datetime | None:
         if state is None or state.last_checked is None or state.number in self._forced:
             return now
+        if state.error_kind == "no_source" and self.candidates(state.number):
+            return now  # a source is usable now (a key was added): no need to wait
         return state.next_due
 
     def _provider_ready_at(self, number: str, now: datetime) -> datetime | None:

@@ -70,7 +70,7 @@ _ERROR_WORDS: dict[str, str] = {
     "bad_response": "bad answer",
     "endpoint_gone": "source moved",
     "unsupported": "no source",
-    "no_source": "needs 17TRACK key",
+    "no_source": "no 17TRACK key",
     "not_found": "not found",
     "invalid": "invalid number",
     "not_registered": "not registered",
