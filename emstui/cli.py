@@ -23,6 +23,7 @@ from emstui.config import (
     ConfigError,
     ConfigWriteError,
     add_parcel,
+    check_interval,
     example_config_text,
     init_config,
     load_config,
@@ -177,9 +178,11 @@ def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
     interval = None
     if args.interval:
         try:
-            interval = parse_duration(args.interval, key="--interval")
+            interval = check_interval(parse_duration(args.interval, key="--interval"))
         except DurationError as exc:
             raise UsageError(str(exc)) from exc
+        except ValueError as exc:
+            raise UsageError(f"--interval: {exc}") from exc
     parsed = s10.parse(args.number)  # InvalidNumber -> exit 3 with its message
     current = load_config(config_file)
     if not current.exists:

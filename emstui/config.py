@@ -1267,6 +1267,13 @@ def _check_interval(value: int | str | None) -> int | None:
     return seconds
 
 
+def check_interval(value: int | str) -> int:
+    """Seconds for a parcel interval typed by the user; ValueError when unusable or too short."""
+    seconds = _check_interval(value)
+    assert seconds is not None
+    return seconds
+
+
 def _check_provider(value: str | None) -> str | None:
     if value is not None and value not in PROVIDER_IDS:
         raise ValueError(f"unknown provider {value!r}: use one of {', '.join(PROVIDER_IDS)}")

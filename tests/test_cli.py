@@ -16,7 +16,7 @@ import pytest
 
 from emstui import __version__, paths
 from emstui.cli import run
-from emstui.config import example_config_text, starter_config_text
+from emstui.config import starter_config_text
 from emstui.model import Event, Stage, Status, Tracking
 from emstui.s10 import make_number
 from emstui.store import Store
