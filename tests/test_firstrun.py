@@ -377,3 +377,19 @@ def test_bash_completion_offers_subcommands_and_their_choices(tmp_path: Path) ->
     assert complete("config", "''") == ["init", "validate", "example", "-h", "--help"]
     assert complete("locate", "d") == ["data"]
     assert complete("add", "X", "--provider", "''") == ["17track", "ems"]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="needs fish")
+def test_fish_completion_offers_subcommands_and_their_choices(tmp_path: Path) -> None:
+    script = tmp_path / "emstui.fish"
+    script.write_text(cli("completion", "fish").out)
+
+    def complete(line: str) -> list[str]:
+        proc = subprocess.run(["fish", "--no-config", "-c",
+                               f"source {script}; complete -C '{line}'"],
+                              capture_output=True, text=True, timeout=30, check=True)
+        return [row.split("\t", 1)[0] for row in proc.stdout.splitlines()]
+
+    assert {"check", "add", "config", "completion"} <= set(complete("emstui "))
+    assert complete("emstui config ") == ["example", "init", "validate"]
+    assert complete("emstui add X --provider ") == ["17track", "ems"]

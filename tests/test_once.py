@@ -551,3 +551,16 @@ def test_a_rejected_17track_key_exits_1_and_says_it_waits_for_a_config_change(
     assert problem.startswith("emstui: 17track: auth:")
     assert problem.endswith("not retried until the configuration changes")
     assert "wrong-key-123" not in result.out + result.err
+
+
+def test_retry_times_are_printed_in_the_configured_time_zone(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED])
+    config.write_text('[display]\ntimezone = "Asia/Shanghai"\n\n' + config.read_text())
+    sim.faults.set_down(True)
+    result = once(config, clock)
+    problem = next(line for line in result.err.splitlines() if "next attempt at" in line)
+    retry_at = datetime.fromisoformat(problem.rsplit("next attempt at ", 1)[1])
+    assert retry_at.utcoffset() == timedelta(hours=8)
+    assert "+08:00" in result.out  # the parcel's own error line too
