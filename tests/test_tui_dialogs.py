@@ -149,6 +149,11 @@ async def test_bad_interval_shows_error_and_blocks_save() -> None:
         assert app.results == []
         assert isinstance(app.screen, ParcelFormScreen)
         assert app.focused is app.screen.query_one("#interval", Input)
+        await fill(pilot, "#interval", "1m")  # below the minimum the config accepts
+        assert "1m is too short" in text_of(app.screen, "#interval-status")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.results == []
         await fill(pilot, "#interval", "1h30m")
         assert "checked every 1h30m" in text_of(app.screen, "#interval-status")
         await pilot.press("enter")  # enter on the last field saves
