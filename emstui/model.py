@@ -80,17 +80,12 @@ class Event:
     status: Status | None = None
     stage: Stage | None = None
     first_seen: datetime | None = None
+    sources: tuple[str, ...] = ()  # every source that reported this scan; empty: just `provider`
 
-    def identity(self) -> tuple[str, str, str]:
-        """What makes two reports the same event (used for de-duplication).
-
-        The time is compared as wall time to the minute when it parsed, so one scan reported
-        as "2024-03-01 09:12" by one source and "2024-03-01T09:12:00+08:00" by another matches.
-        """
-        when = (self.time_local.replace(tzinfo=None).isoformat(timespec="minutes")
-                if self.time_local is not None else self.time_raw.strip())
-        return (when, " ".join(self.description.split()).casefold(),
-                " ".join(self.location.split()).casefold())
+    @property
+    def reported_by(self) -> tuple[str, ...]:
+        """Every source that reported this scan (see `emstui.timeline.event_identity`)."""
+        return self.sources or ((self.provider,) if self.provider else ())
 
 
 @dataclass(frozen=True, slots=True)

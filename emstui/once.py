@@ -69,6 +69,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "description": event.description,
         "provider": event.provider,
         "code": event.code,
+        "sources": list(event.reported_by),
     }
 
 

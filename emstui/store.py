@@ -18,6 +18,7 @@ from typing import Any
 
 from emstui.clock import Clock, SystemClock
 from emstui.model import Event, ParcelState, Stage, Status, Tracking
+from emstui.timeline import event_identity
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,11 @@ MAX_RAW_STATUS = 300
 MAX_ERROR = 2000
 MAX_FINGERPRINT = 256
 MAX_CARRIERS = 500
+MAX_SOURCES = 8  # sources named per event
+MAX_SOURCES_TEXT = 600
 
 _EVENT_COLS = ("time_raw, description, location, provider, time_local, time_utc, code, status, "
-               "stage, first_seen")
+               "stage, first_seen, sources")
 _PARCEL_COLS = ("p.number, p.status, p.stage, p.provider, p.raw_status, p.raw_sub_status, "
                 "p.carriers, p.fingerprint, p.last_checked, p.last_changed, p.last_error, "
                 "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count")
@@ -73,9 +76,51 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _schema_one_timeline(conn: sqlite3.Connection) -> None:
+    """v2: events remember every source that reported them, and one scan reported by two
+    sources (17TRACK's UPU name and the EMS tracker's label, say) is one event.
+
+    Re-keys every stored event with `timeline.event_identity`, merges the rows that now share
+    a key (the earliest first-seen copy stays, attributed to every source), and renumbers the
+    order of each parcel's events, keeping it.
+    """
+    conn.execute("ALTER TABLE events ADD COLUMN sources TEXT")
+    rows = conn.execute(
+        "SELECT id, number, seq, pos, first_seen, time_raw, description, location, provider, "
+        "time_local, code FROM events ORDER BY number, first_seen, id").fetchall()
+    keep: dict[tuple[str, bytes], tuple[int, list[str]]] = {}
+    drop: list[int] = []
+    for (row_id, number, _seq, _pos, _first, time_raw, description, location, provider,
+         time_local, code) in rows:
+        event = Event(time_raw=time_raw or "", description=description or "",
+                      location=location or "", provider=provider or "",
+                      time_local=_parse_local(time_local), code=code)
+        key = (number, _identity(event))
+        if key in keep:
+            drop.append(row_id)
+            if provider and provider not in keep[key][1]:
+                keep[key][1].append(provider)
+        else:
+            keep[key] = (row_id, [provider] if provider else [])
+    conn.executemany("DELETE FROM events WHERE id = ?", [(row_id,) for row_id in drop])
+    # Two steps, so a new key can never meet a not-yet-updated old one in the unique index.
+    conn.execute("UPDATE events SET ident = ident || x'ff'")
+    conn.executemany("UPDATE events SET ident = ?, sources = ? WHERE id = ?",
+                     [(ident, json.dumps(sources), row_id)
+                      for (_, ident), (row_id, sources) in keep.items()])
+    for column in ("seq", "pos"):  # close the gaps the merged rows left, order kept
+        conn.execute(
+            f"UPDATE events SET {column} = (SELECT n FROM (SELECT id, "
+            f"row_number() OVER (PARTITION BY number ORDER BY {column}) - 1 AS n FROM events) r "
+            "WHERE r.id = events.id)")
+    conn.execute("UPDATE events SET seq = seq + 1")  # seq counts from 1, pos from 0
+    conn.execute("UPDATE parcels SET event_count = "
+                 "(SELECT count(*) FROM events e WHERE e.number = parcels.number)")
+
+
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_one_timeline]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -113,6 +158,7 @@ class _StoredEvent:
     seq: int
     pos: int
     time_utc: str | None
+    sources: str | None
 
 
 class Store:
@@ -375,7 +421,8 @@ class Store:
                 "SELECT status, stage, event_count FROM parcels WHERE number = ?",
                 (number,)).fetchone()
             stored = [_StoredEvent(*row) for row in conn.execute(
-                "SELECT id, ident, seq, pos, time_utc FROM events WHERE number = ?", (number,))]
+                "SELECT id, ident, seq, pos, time_utc, sources FROM events WHERE number = ?",
+                (number,))]
             new_rows = self._merge_events(conn, number, tracking, stored, checked)
             old_status = None if old_status_text is None else _status(old_status_text)
             old_stage = None if old_stage_text is None else _stage(old_stage_text)
@@ -408,13 +455,22 @@ class Store:
         known = {item.ident: item for item in stored}
         incoming: list[tuple[bytes, Event | None]] = []  # newest first; None marks a known event
         fresh: dict[bytes, Event] = {}
+        more_sources: dict[int, list[str]] = {}  # stored event id -> its sources, now longer
         for event in tracking.events:
             ident = _identity(event)
             if ident in known:
                 incoming.append((ident, None))
+                item = known[ident]
+                sources = more_sources.get(item.id) or _sources(item.sources)
+                added = [s for s in _reporters(event, tracking.provider) if s not in sources]
+                if added:
+                    more_sources[item.id] = sources + added
             elif ident not in fresh:
                 fresh[ident] = event
                 incoming.append((ident, event))
+        conn.executemany("UPDATE events SET sources = ? WHERE id = ?",
+                         [(_sources_text(sources), row_id)
+                          for row_id, sources in more_sources.items()])
         if not fresh:
             return []
         source = _merge_source_order([item.ident for item in
@@ -433,7 +489,7 @@ class Store:
              if (item.seq, item.pos) != (seq_of[item.ident], pos_of[item.ident])])
         conn.executemany(
             f"INSERT INTO events (number, ident, seq, pos, {_EVENT_COLS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(number, ident, seq_of[ident], pos_of[ident], *vals)
              for ident, vals in values.items()])
         return [(pos_of[ident], _row_to_event(vals)) for ident, vals in values.items()]
@@ -532,7 +588,26 @@ def _display_order(source: list[bytes], utc_of: dict[bytes, str | None]) -> list
 
 def _identity(event: Event) -> bytes:
     # 128 bits of SHA-256: collisions are out of reach, and the unique index stays small.
-    return hashlib.sha256(json.dumps(event.identity()).encode()).digest()[:16]
+    return hashlib.sha256(json.dumps(event_identity(event)).encode()).digest()[:16]
+
+
+def _reporters(event: Event, provider: str) -> list[str]:
+    return [_cap(s, MAX_SHORT) for s in event.reported_by] or [_cap(provider, MAX_SHORT)]
+
+
+def _sources(text: str | None) -> list[str]:
+    """The stored sources (a JSON list); anything unreadable counts as none."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
+
+
+def _sources_text(sources: Sequence[str]) -> str:
+    return _cap(json.dumps(list(sources)[:MAX_SOURCES]), MAX_SOURCES_TEXT)
 
 
 def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ...]:
@@ -546,18 +621,19 @@ def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ..
             None if time_utc is None else _utc_text(time_utc),
             _cap_opt(event.code, MAX_SHORT),
             None if event.status is None else event.status.value,
-            None if event.stage is None else event.stage.value, first_seen)
+            None if event.stage is None else event.stage.value, first_seen,
+            _sources_text(_reporters(event, provider)))
 
 
 def _row_to_event(row: Sequence[Any]) -> Event:
     (time_raw, description, location, provider, time_local, time_utc, code, status, stage,
-     first_seen) = row
+     first_seen, sources) = row
     return Event(time_raw=time_raw or "", description=description or "",
                  location=location or "", provider=provider or "",
                  time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc),
                  code=code, status=None if status is None else _status(status),
                  stage=None if stage is None else _stage(stage),
-                 first_seen=_parse_utc(first_seen))
+                 first_seen=_parse_utc(first_seen), sources=tuple(_sources(sources)))
 
 
 def _row_to_state(row: Sequence[Any]) -> ParcelState:

@@ -38,7 +38,7 @@ REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
                "events", "error", "next_check"}
-EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code"}
+EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code", "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
 UNSAFE = ("\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x9d", "\u202e")
 
@@ -157,7 +157,10 @@ def test_once_json_reports_every_parcel_with_its_status(
     assert parcels[DELIVERED]["label"] == "Tea"
     assert all(p["changed"] and p["error"] is None for p in parcels.values())
     assert parcels[UNSCANNED]["events"] == [] and parcels[UNSCANNED]["last_event"] is None
-    assert parcels[CUSTOMS]["last_event"]["description"].startswith("Item held by import Customs")
+    held = parcels[CUSTOMS]["last_event"]
+    assert held["code"] == "EME"
+    assert held["description"].startswith(
+        "Held by import customs" if provider == "ems" else "Item held by import Customs")
     assert parcels[DELIVERED]["last_event"]["code"] == "EMI"
     assert parcels[DELIVERED]["next_check"] is None  # delivered: polling stops by default
     assert datetime.fromisoformat(parcels[CUSTOMS]["next_check"]) > clock.now()
@@ -181,11 +184,12 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
     journey = sim.journeys.visible_events(DELIVERED, sim.sim_now())
     assert [e["code"] for e in parcel["events"]] == [e.code for e in reversed(journey)]
     assert parcel["last_event"] == parcel["events"][0]
-    assert parcel["last_event"]["location"] == journey[-1].location
     if provider == "17track":  # 17TRACK gives offsets, so the UTC instant is known
+        assert parcel["last_event"]["location"] == journey[-1].location
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
     else:  # the EMS tracker gives the scan site's wall time only
-        assert parcel["last_event"]["time"] == journey[-1].ems_time
+        assert parcel["last_event"]["location"] == journey[-1].ems_location
+        assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
 
 
@@ -310,7 +314,7 @@ def test_changed_prints_nothing_when_nothing_changed_then_only_the_parcel_that_m
     assert MOVING in line and "Shoes" in line
     newest = sim.journeys.visible_events(MOVING, sim.sim_now())[-1]
     assert newest.code not in ("EMA", "EMB", "EMC")  # it did move on
-    assert newest.description[:30] in line
+    assert newest.label in line  # what the EMS tracker prints, not the UPU name
     assert sorted(requested(sim)[before + 2:]) == sorted([MOVING, CUSTOMS])
 
     fourth = once(config, clock, changed_only=True, as_json=True)
@@ -564,3 +568,22 @@ def test_retry_times_are_printed_in_the_configured_time_zone(
     retry_at = datetime.fromisoformat(problem.rsplit("next attempt at ", 1)[1])
     assert retry_at.utcoffset() == timedelta(hours=8)
     assert "+08:00" in result.out  # the parcel's own error line too
+
+
+def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_once(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    journey = sim.journeys.assign(DELIVERED, "customs_hold",
+                                  posted_at=sim.sim_now() - timedelta(days=40))
+    write_config(config, sim, [DELIVERED], provider="17track")
+    first = once(config, clock, as_json=True)
+    assert first.code == 0, first.err
+    write_config(config, sim, [DELIVERED], provider="ems")  # e.g. the key ran out of quota
+    second = once(config, clock, as_json=True, include_all=True)
+    assert second.code == 0, second.err
+    (parcel,) = second.json()["parcels"]
+    assert parcel["provider"] == "ems"
+    events = parcel["events"]
+    assert [e["code"] for e in events] == [e.code for e in reversed(journey.events)]
+    assert all(len(e["sources"]) == 2 and e["sources"][-1] == "ems" for e in events)
+    assert all(e["sources"][0].startswith("17track") for e in events)
+    assert parcel["changed"] is False  # nothing new: the EMS tracker saw the same scans

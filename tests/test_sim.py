@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from emstui.clock import FakeClock
 from emstui.sim import (
+    EMS_LABELS,
     HOSTILE_STRINGS,
     SCENARIOS,
     UPU_NAMES,
@@ -84,7 +86,9 @@ class Cells(HTMLParser):
         super().__init__()
         self.rows: list[list[str]] = []
         self.headers: list[str] = []
-        self.table_ids: list[str] = []
+        self.table_ids: list[str] = []  # ids of tables: live pages have none
+        self.wrapper_ids: list[str] = []  # ids of every other element named "table-..."
+        self.wrapper_tags: list[str] = []
         self.classes: list[str] = []
         self._cell: list[str] | None = None
         self._in_th = False
@@ -95,6 +99,9 @@ class Cells(HTMLParser):
             self.classes.append(str(a["class"]))
         if tag == "table":
             self.table_ids.append(str(a.get("id")))
+        elif str(a.get("id")).startswith("table-"):
+            self.wrapper_ids.append(str(a["id"]))
+            self.wrapper_tags.append(tag)
         if tag == "tr" and a.get("class") == "result-table-row":
             self.rows.append([])
         if tag == "td" and self.rows and a.get("class") is None:
@@ -184,7 +191,9 @@ def test_origin_events_are_in_origin_local_time_and_destination_in_its_own() -> 
     j = Journeys(START).assign(EMS_NUMBER, "normal", posted_at=START)
     first, last = j.events[0], j.events[-1]
     assert first.time_iso.endswith("+08:00")
-    assert first.ems_time == (START + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    local = START + timedelta(hours=8)
+    assert first.ems_time.replace("\u00a0", " ").replace("\u202f", " ") == (
+        f"{local:%b} {local.day}, {local.year}, {local.hour % 12 or 12}:{local:%M} {local:%p}")
     assert last.country == j.destination.code != "CN"
     assert last.local_time.utcoffset() == last.time.astimezone(j.destination.tz).utcoffset()
     assert all(e.time_utc.endswith("Z") for e in j.events)
@@ -531,12 +540,17 @@ def test_ems_page_lists_events_oldest_first_in_the_documented_table(
     r = ems(client, EMS_NUMBER)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = parse(r.text)
-    assert page.table_ids == [f"table-{EMS_NUMBER}"]
-    assert "result-table" in page.classes
-    assert page.headers == ["Date", "Status", "Location"]
-    assert page.rows == [[e.ems_time, e.name, e.location] for e in j.events]
-    assert page.rows[0][1] == "Posting/Collection" and page.rows[-1][1] == "Final delivery"
-    assert len(page.rows[0][0]) == 16  # "YYYY-MM-DD HH:MM", no offset
+    # Spec §2, live shape: the id on a wrapper div, a plain table inside, the real headers.
+    assert page.wrapper_ids == [f"table-{EMS_NUMBER}"] and page.wrapper_tags == ["div"]
+    assert page.table_ids == ["None"]
+    assert "result-table hidden" in page.classes and "tbody" in page.classes
+    assert page.headers == ["Date and time", "Status of Item", "Location"]
+    assert page.rows == [[e.ems_time, e.label, e.ems_location] for e in j.events]
+    assert page.rows[0][1] == "Posted" and page.rows[-1][1] == "Delivered"
+    assert all(row[2] == row[2].upper() and not row[2].endswith(", CHINA") for row in page.rows)
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}[ \u00a0\u202f][AP]M",
+                        page.rows[0][0])
+    assert f'<input id="publicTrackingView.itemId" name="itemId" value="{EMS_NUMBER}">' in r.text
 
 
 def test_ems_page_grows_as_the_clock_advances(sim: SimServer, client: httpx.Client,
@@ -560,7 +574,8 @@ def test_ems_page_refuses_non_ems_and_invalid_input(client: httpx.Client) -> Non
     not_ems = ems(client, "RR473124829CN")
     assert not_ems.status_code == 200
     assert '<ul class="error">' in not_ems.text
-    assert "RR473124829CN does not denote an EMS item." in not_ems.text
+    assert "Tracking number ''RR473124829CN'' does not denote an EMS item." in not_ems.text
+    assert parse(not_ems.text).wrapper_ids == ["table-RR473124829CN"]
     for bad in ("EE123456784CN", "hello<script>", ""):
         r = ems(client, bad)
         assert r.status_code == 200 and '<ul class="error">' in r.text
@@ -782,3 +797,17 @@ def test_command_prints_urls_and_demo_numbers() -> None:
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=5) == 130
+
+
+def test_ems_tracker_wording_dates_and_locations_follow_the_live_page() -> None:
+
+    journeys = Journeys(START)
+    spaces = set()
+    for i in range(1, 30):
+        j = journeys.assign(number(i), "normal", posted_at=START)
+        assert all(e.label == EMS_LABELS[e.code] for e in j.events)
+        assert all(e.ems_location == e.ems_location.upper() for e in j.events)
+        assert not any(e.ems_location.endswith(f", {j.origin.name}") for e in j.events)
+        spaces |= {e.ems_time[-3] for e in j.events}
+    # the plain, no-break and narrow no-break spaces before AM/PM all occur
+    assert spaces == {" ", "\u00a0", "\u202f"}

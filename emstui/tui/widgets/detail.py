@@ -128,7 +128,8 @@ def events_content(events: Sequence[Event], tz: tzinfo) -> Content:
                                                         or NO_VALUE)]
         tags = [t for t in (event.stage.label if event.stage and event.stage.index else "",
                             clean_line(event.code or "", limit=10),
-                            clean_line(event.provider, limit=20)) if t]
+                            " + ".join(clean_line(source, limit=20)
+                                       for source in event.reported_by[:3])) if t]
         if tags:
             detail.append(("  · " + " · ".join(tags), "$text-muted"))
         lines.append(Content.assemble(*detail))
