@@ -6,6 +6,7 @@ return no bare number and that README's table lists exactly these codes and mean
 
 from __future__ import annotations
 
+import textwrap
 from enum import IntEnum
 
 
@@ -36,10 +37,12 @@ MEANINGS: dict[ExitCode, str] = {
 }
 
 
-def epilog() -> str:
-    """The exit-code table as `emstui --help` prints it."""
-    return "exit codes:\n" + "\n".join(f"  {int(code):>3}  {text}"
-                                       for code, text in MEANINGS.items())
+def epilog(width: int = 79) -> str:
+    """The exit-code table as `emstui --help` prints it, wrapped to `width` columns."""
+    rows = [textwrap.fill(text, width, initial_indent=f"  {int(code):>3}  ",
+                          subsequent_indent=" " * 7, break_on_hyphens=False)
+            for code, text in MEANINGS.items()]
+    return "exit codes:\n" + "\n".join(rows)
 
 
 def markdown_table() -> str:
