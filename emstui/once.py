@@ -22,7 +22,7 @@ from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
 from emstui.exitcodes import ExitCode
-from emstui.model import Event, ParcelState
+from emstui.model import Event, ParcelState, ShipmentFacts
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
 from emstui.sanitize import clean_line
@@ -64,6 +64,7 @@ def _iso(when: datetime | None) -> str | None:
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "time": event.time_raw,
+        "time_local": _iso(event.time_local),
         "time_utc": _iso(event.time_utc),
         "location": event.location,
         "description": event.description,
@@ -86,6 +87,13 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
     if stored and state is not None and state.last_error:
         return RowError(kind, state.last_error)
     return None
+
+
+def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
+    """The source's delivery window, bounds as the source wrote them (wall times)."""
+    if facts is None or not facts.has_eta:
+        return None
+    return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
 
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
@@ -132,6 +140,8 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
                                                                      limit=500)}
                       if row.error else None),
             "next_check": _iso(state.next_due) if state else None,
+            "eta": eta_json(state.facts if state else None),
+            "destination": state.facts.destination_country if state and state.facts else None,
         })
     document = {
         "generated_at": generated_at.isoformat(),

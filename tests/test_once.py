@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,9 @@ MOVING = make_number("EE", "00000003", "CN")
 REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks it
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
-               "events", "error", "next_check"}
-EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code", "sources"}
+               "events", "error", "next_check", "eta", "destination"}
+EVENT_KEYS = {"time", "time_local", "time_utc", "location", "description", "provider", "code",
+              "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
 UNSAFE = ("\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x9d", "\u202e")
 
@@ -187,10 +188,46 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
     if provider == "17track":  # 17TRACK gives offsets, so the UTC instant is known
         assert parcel["last_event"]["location"] == journey[-1].location
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
+        assert parcel["last_event"]["time_local"] == journey[-1].time_iso
+        assert parcel["destination"] == sim.journeys.journey(DELIVERED).destination.code
     else:  # the EMS tracker gives the scan site's wall time only
         assert parcel["last_event"]["location"] == journey[-1].ems_location
         assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
+        assert parcel["last_event"]["time_local"] == \
+            journey[-1].local_time.replace(tzinfo=None).isoformat()
+        assert parcel["destination"] is None
+    assert parcel["eta"] is None  # delivered: 17TRACK no longer estimates
+
+
+@pytest.mark.parametrize("provider", ["ems", "17track"])
+def test_once_json_shows_the_eta_window_and_destination_from_17track(
+        sim: SimServer, clock: FakeClock, config: Path, provider: str) -> None:
+    assign_last_visible(sim, MOVING, "normal", "EMD")  # departed, arrived at destination
+    journey = sim.journeys.journey(MOVING)
+    write_config(config, sim, [MOVING], provider=provider)
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    if provider == "ems":  # the EMS tracker knows neither
+        assert parcel["eta"] is None and parcel["destination"] is None
+        return
+    assert parcel["destination"] == journey.destination.code
+    assert set(parcel["eta"]) == {"from", "to", "source"}
+    start = datetime.fromisoformat(parcel["eta"]["from"])
+    end = datetime.fromisoformat(parcel["eta"]["to"])
+    departed = next(e for e in journey.events if e.code == "EMC")
+    # A window of local midnights at the destination, a few days after departure.
+    zone = journey.destination.tz
+    assert start.utcoffset() == datetime.combine(start.date(), time(0), zone).utcoffset()
+    assert (start.hour, start.minute, end.hour, end.minute) == (0, 0, 0, 0)
+    assert timedelta(days=2) <= end - start <= timedelta(days=4, hours=1)
+    assert departed.time < start < departed.time + timedelta(days=8)
+    assert parcel["eta"]["source"] == "17TRACK"
+    for event in parcel["events"]:
+        assert datetime.fromisoformat(event["time_local"]).tzinfo is not None
+        assert datetime.fromisoformat(event["time_local"]) == \
+            datetime.fromisoformat(event["time_utc"])
 
 
 def test_once_through_the_cli_prints_one_text_line_per_parcel(
@@ -399,6 +436,21 @@ def test_hostile_carrier_text_is_printed_without_escape_sequences(
         strings = [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
         assert strings and not [s for s in strings for c in UNSAFE if c in s]
         assert not any(h in s for s in strings for h in HOSTILE_STRINGS[2:6])
+
+
+def test_once_json_facts_from_a_hostile_17track_answer_are_inert(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_last_visible(sim, MOVING, "hostile", "EDC")  # past departure: a window is sent
+    write_config(config, sim, [MOVING], provider="17track")
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    assert parcel["eta"]["source"] == "NULDELEND"
+    assert parcel["destination"] == sim.journeys.journey(MOVING).destination.code
+    strings = [parcel["eta"]["source"], parcel["destination"]]
+    strings += [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
+    assert not [s for s in strings for c in UNSAFE if c in s]
+    assert all(len(s) <= 500 for s in strings)
 
 
 # ---- which parcels are refreshed ----------------------------------------------------------------
