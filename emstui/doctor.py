@@ -30,6 +30,7 @@ from emstui import quota as quota_watch
 from emstui.capture import Exchange, RecordingTransport, save_exchanges
 from emstui.clock import Clock, SystemClock
 from emstui.config import Config, ConfigError, ProviderSettings, load_config
+from emstui.exitcodes import ExitCode
 from emstui.output import write_coloured
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES, make_provider
 from emstui.providers.base import (
@@ -44,7 +45,6 @@ from emstui.providers.http import redact
 from emstui.sanitize import clean_line
 from emstui.store import Store, StoreError
 
-EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
 NAME_WIDTH = 14
 # Asked of the EMS tracker when no EMS number is watched and none was given: a valid S10 number
 # nobody is likely to have posted, so "not found" is the expected, healthy answer.
@@ -133,7 +133,7 @@ def run_doctor(config_file: Path, *, number: str | None = None, capture: Path | 
     except ConfigError as exc:
         printer("config", "fail", exc.describe())
         out.write("Fix the config first: nothing else was checked.\n")
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     doctor = _Doctor(config, printer, clock=clock, tz=tz, timer=timer,
                      transports=transports or {})
     doctor.check_config()
@@ -147,10 +147,10 @@ def run_doctor(config_file: Path, *, number: str | None = None, capture: Path | 
     failed = printer.failed
     if not failed:
         out.write("Every configured source works.\n")
-        return EXIT_OK
+        return ExitCode.OK
     names = ", ".join(dict.fromkeys(c.name for c in failed))
     out.write(f"{len(failed)} problem{'' if len(failed) == 1 else 's'}: {names}.\n")
-    return EXIT_PROBLEM
+    return ExitCode.PROVIDER
 
 
 class _Doctor:

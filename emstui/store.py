@@ -273,7 +273,7 @@ class Store:
         self.recovery_message: str | None = None
         self._memory = str(path) == ":memory:"
         if not self._memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_directory()
         try:
             self._conn = self._connect()
         except _Corrupt as corrupt:
@@ -290,6 +290,19 @@ class Store:
     @property
     def in_memory(self) -> bool:
         return self._memory
+
+    def _make_directory(self) -> None:
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StoreError(f"cannot use {directory} as the data directory: a file is in the "
+                             "way. Move that file, or set EMSTUI_DATA_DIR to a directory"
+                             ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {directory}: "
+                             f"{exc.strerror or exc}. Make its parent writable, or set "
+                             "EMSTUI_DATA_DIR to a writable directory") from None
 
     @classmethod
     def open_memory(cls, *, clock: Clock | None = None) -> Store:
