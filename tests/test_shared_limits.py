@@ -6,12 +6,14 @@ overlapping cron runs) would.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from emstui import paths
 from emstui.clock import FakeClock
@@ -165,3 +167,36 @@ def test_claims_give_each_parcel_to_one_process_and_fresh_ones_to_nobody(tmp_pat
         assert a.claim(["X1", "X3"], fresh_since=clock.now()).busy == ("X1", "X3")
         clock.advance(51)
         assert a.claim(["X1", "X3"], fresh_since=clock.now()).claimed == ("X1", "X3")
+
+
+def test_a_new_engine_on_the_store_starts_with_the_stored_pause_and_asks_nothing(
+        tmp_path: Path) -> None:
+    from emstui.config import load_config
+    from emstui.services import build_services
+
+    clock = FakeClock()
+    with SimServer(rate_limit=0, clock=clock) as server:
+        server.journeys.assign(PARCELS[0], "normal",
+                               posted_at=server.sim_now() - timedelta(days=3))
+        write_config(tmp_path / "config.toml", server, [PARCELS[0]])
+        server.faults.burst_429(5, retry_after=3600, protocol="ems")
+
+        def services() -> Any:
+            return build_services(config=load_config(tmp_path / "config.toml"),
+                                  store_path=tmp_path / "h.sqlite3", clock=clock)
+
+        async def one_pass() -> tuple[Any, Any]:
+            built = services()
+            try:
+                return built.engine.health()["ems"], await built.engine.refresh()
+            finally:
+                await built.aclose()
+
+        _, first = asyncio.run(one_pass())
+        clock.advance(60)
+        health, second = asyncio.run(one_pass())  # the monitor starting a minute later
+        asked = ems_requests(server)
+    assert first.requests == 1 and second.requests == 0 and len(asked) == 1
+    assert health.state == "backoff" and "429" in health.message
+    assert health.until == clock.now() - timedelta(seconds=60) + timedelta(hours=1)
+    assert "next attempt at" in second.failed[PARCELS[0]]
