@@ -31,6 +31,8 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
@@ -41,6 +43,7 @@ from emstui.config import Config, ConfigError, Parcel
 from emstui.configsync import ConfigDiff, ConfigKeeper
 from emstui.model import ParcelState, Status
 from emstui.paths import user_themes_dir
+from emstui.sanitize import clean_block, clean_line
 from emstui.services import Services, engine_settings, watch_items
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
@@ -154,6 +157,19 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     @property
     def header(self) -> AppHeader:
         return self.query_one("#header", AppHeader)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast, ours or Textual's, passes here: cleaned plain text, never markup.
+
+        Labels, notes, provider messages and file paths reach toasts; Textual renders toast
+        text without removing escape sequences, so they are removed here, in one place.
+        """
+        if markup:  # only emstui's and Textual's own fixed texts ask for markup
+            with contextlib.suppress(Exception):  # bad markup: show the text as it is
+                message = Content.from_markup(message).plain
+        super().notify(clean_block(message), title=clean_line(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         problems = self._theme_problems

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from emstui.sanitize import clean_line
 from emstui.tui import keymap
 
 KEYS_WIDTH = 10
@@ -98,7 +99,7 @@ class HelpScreen(ModalScreen[None]):
                 if self._resolution.problems:
                     yield Static(Content("\n").join(
                         [Content.styled("Not applied from [keys]:", "bold"),
-                         *(Content(f"  {p}") for p in self._resolution.problems)]),
+                         *(Content(f"  {clean_line(p)}") for p in self._resolution.problems)]),
                         id="problems")
 
     def on_mount(self) -> None:
