@@ -73,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", help='refresh interval, e.g. "30m", "2h"')
     p.add_argument("--provider", choices=PROVIDER_IDS)
 
+    p = sub.add_parser("import", help="add every tracking number found in a text or CSV file",
+                       description="Add every valid S10 number in FILE (or stdin with -): an "
+                                   "e-mail, a chat, a shop's CSV export. Reports numbers "
+                                   "already watched and near misses with their fix; exit 3 "
+                                   "when there were near misses.")
+    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("--label-column", metavar="COLUMN",
+                   help="read FILE as CSV; the label of each row's numbers is in this column "
+                        "(header name or 1-based position)")
+    p.add_argument("--note-column", metavar="COLUMN",
+                   help="read FILE as CSV; the note is in this column")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report what would be added without changing the config")
+
     p = sub.add_parser("remove", help="remove a parcel from the config")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--purge", action="store_true", help="also delete its stored history")
@@ -240,6 +254,10 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
             return cmd_check(args.numbers, out)
         if args.command == "add":
             return cmd_add(config_file, args, out)
+        if args.command == "import":
+            from emstui.cli_import import cmd_import
+
+            return cmd_import(config_file, args, out, err)
         if args.command == "remove":
             return cmd_remove(config_file, args, out)
         if args.command == "list":
