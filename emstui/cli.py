@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="report what would be added without changing the config")
 
+    p = sub.add_parser("notify", help="notifications: `notify test` sends a sample to every "
+                                      "target in [notify]")
+    p.add_argument("action", choices=("test",))
+
     p = sub.add_parser("remove", help="remove a parcel from the config")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--purge", action="store_true", help="also delete its stored history")
@@ -258,6 +262,10 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
             from emstui.cli_import import cmd_import
 
             return cmd_import(config_file, args, out, err)
+        if args.command == "notify":
+            from emstui.cli_notify import cmd_notify_test
+
+            return cmd_notify_test(config_file, out, err)
         if args.command == "remove":
             return cmd_remove(config_file, args, out)
         if args.command == "list":

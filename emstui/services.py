@@ -16,6 +16,8 @@ from emstui import paths
 from emstui.changes import Change
 from emstui.clock import Clock, SystemClock
 from emstui.config import Config, load_config
+from emstui.notify.notifier import Notifier
+from emstui.notify.settings import parse_notify
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
 from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
@@ -32,8 +34,11 @@ class Services:
     engine: RefreshEngine
     clock: Clock
     notes: list[str] = field(default_factory=list)  # e.g. "17track: no API key, not used"
+    notifier: Notifier | None = None  # when [notify] names a target
 
     async def aclose(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.drain()
         for provider in self.providers.values():
             await provider.aclose()
         self.store.close()
@@ -95,4 +100,25 @@ def build_services(config_file: str | Path | None = None, *, config: Config | No
     engine = RefreshEngine(store=store, providers=providers, clock=clock,
                            settings=engine_settings(config), watch=watch_items(config),
                            listener=listener)
-    return Services(config, store, providers, engine, clock, notes)
+    services = Services(config, store, providers, engine, clock, notes)
+    services.notifier = build_notifier(services)
+    return services
+
+
+def build_notifier(services: Services) -> Notifier | None:
+    """The notifier for `[notify]` (validated when the config was loaded), observing the
+    engine; None when no target is configured."""
+    settings = parse_notify(services.config.extra.get("notify"))
+    if settings is None or not settings.targets:
+        return None
+    hidden = tuple(p.api_key_env for p in services.config.providers.values() if p.api_key_env)
+    notifier = Notifier(settings, services.store, services.clock, hidden_env=hidden,
+                        label_of=lambda number: _label(services.config, number))
+    services.engine.observers.append(notifier.observe)
+    services.notes.extend(notifier.notes)
+    return notifier
+
+
+def _label(config: Config, number: str) -> str:
+    parcel = config.parcel(number)
+    return parcel.label if parcel is not None else ""

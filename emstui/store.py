@@ -118,9 +118,25 @@ def _schema_one_timeline(conn: sqlite3.Connection) -> None:
                  "(SELECT count(*) FROM events e WHERE e.number = parcels.number)")
 
 
+def _schema_notification_outbox(conn: sqlite3.Connection) -> None:
+    """Notifications to send, one row per change and target, so that every process sharing
+    the store (the monitor, any number of `--once` runs) sends each change exactly once and
+    retries a failed one a bounded number of times (`emstui.notify.outbox`)."""
+    conn.execute(
+        """CREATE TABLE notifications (
+            key TEXT NOT NULL, target TEXT NOT NULL, number TEXT NOT NULL,
+            payload TEXT NOT NULL, created TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt TEXT NOT NULL,
+            claimed_until TEXT, sent_at TEXT, failed_at TEXT, last_error TEXT,
+            PRIMARY KEY (key, target))""")  # rowid: the order changes were queued in
+    conn.execute("CREATE INDEX notifications_pending ON notifications (target, next_attempt) "
+                 "WHERE sent_at IS NULL AND failed_at IS NULL")
+
+
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_one_timeline]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _schema_v1, _schema_one_timeline, _schema_notification_outbox]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
