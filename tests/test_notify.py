@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import tomli_w
@@ -28,8 +31,10 @@ from emstui.notify import outbox
 from emstui.notify.notifier import RETRY_DELAYS, Notifier, build_payload
 from emstui.notify.settings import NotifySettings, parse_notify
 from emstui.notify.targets import (
+    AppriseTarget,
     CommandTarget,
     DeliveryError,
+    TargetUnavailable,
     TerminalTarget,
     terminal_sequence,
 )
@@ -372,7 +377,9 @@ def test_notify_test_sends_a_sample_to_the_command(tmp_path: Path) -> None:
     assert runs(log)[0]["env"]["EMSTUI_CHANGE"] == "test"
 
 
-def test_notify_test_says_what_is_missing(tmp_path: Path) -> None:
+def test_notify_test_says_what_is_missing(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)  # the optional extra not installed
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
     code, out, err = cli("--config", str(config), "notify", "test")
@@ -405,3 +412,60 @@ async def test_the_monitor_toasts_a_failing_command_and_sends_terminal_notificat
         assert len(toasts) == 1 and "exited with status 5" in toasts[0]
         assert f"for {world.label(TEA)} failed" in toasts[0]
         assert len(written) == 1 and f"{world.label(TEA)} ({TEA}): delivered" in written[0]
+
+
+# ---- Apprise URLs (the optional extra) ------------------------------------------------------
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback HTTP server taking Apprise's json:// posts."""
+    bodies: list[dict[str, Any]] = []
+    handler = type("Receiver", (_Receiver,), {"bodies": bodies})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"json://127.0.0.1:{server.server_address[1]}/hook", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_apprise_urls_get_the_title_and_message(
+        receiver: tuple[str, list[dict[str, Any]]]) -> None:
+    pytest.importorskip("apprise")
+    url, bodies = receiver
+    payload = build_payload(delivered_change(), "delivered", label=HOSTILE_LABEL,
+                            now=FakeClock().now())
+    await AppriseTarget((url,), timeout=10).send(payload)
+    (body,) = bodies
+    assert body["title"] == "emstui: Tea RED [b]x[/]"
+    assert body["message"].startswith(f"Tea RED [b]x[/] ({NUMBER}): delivered — Delivered")
+
+
+async def test_apprise_failures_and_bad_urls_never_show_the_url(tmp_path: Path) -> None:
+    pytest.importorskip("apprise")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = AppriseTarget((f"json://user:TOPSECRET@127.0.0.1:{port}/",), timeout=10)
+    with pytest.raises(DeliveryError) as caught:
+        await target.send({"title": "t", "message": "m"})
+    assert "TOPSECRET" not in str(caught.value)
+    with pytest.raises(TargetUnavailable) as bad:
+        AppriseTarget(("nosuchscheme://TOPSECRET@host",), timeout=10)
+    assert "nosuchscheme://" in str(bad.value) and "TOPSECRET" not in str(bad.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterable, Mapping
@@ -167,6 +168,11 @@ class AppriseTarget:
             raise TargetUnavailable(
                 "[notify] urls needs Apprise, which is not installed: "
                 "pip install 'emstui[notify]' (or pip install apprise)") from None
+        # Apprise logs the URLs it posts to, tokens included: keep its log out of ours.
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.propagate = False
+        if not apprise_log.handlers:
+            apprise_log.addHandler(logging.NullHandler())
         self.timeout = timeout
         self._apprise = apprise.Apprise()
         bad = [_scheme(url) for url in urls if not self._apprise.add(url)]
@@ -186,7 +192,8 @@ class AppriseTarget:
         except Exception as exc:
             raise DeliveryError(f"Apprise failed: {clean_line(exc, limit=200)}") from None
         if not ok:
-            raise DeliveryError("Apprise could not deliver to every URL (its log says which)")
+            raise DeliveryError("Apprise could not deliver to at least one URL; "
+                                "`apprise -vv -b test URL` shows why")
 
 
 def _scheme(url: str) -> str:
