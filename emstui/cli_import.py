@@ -8,11 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from emstui.exitcodes import ExitCode
 from emstui.importer import ImportInputError, import_scan, report_lines, scan_input
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_INVALID = 3
 
 
 def read_source(name: str) -> tuple[bytes, str]:
@@ -38,8 +35,8 @@ def cmd_import(config_file: Path, args: argparse.Namespace, out: TextIO, err: Te
                           note_column=args.note_column)
     except ImportInputError as exc:
         err.write(f"emstui: {exc}\n")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     result = import_scan(config_file, scan, source=source, today=datetime.now(UTC).date(),
                          dry_run=args.dry_run)
     out.write("".join(f"{line}\n" for line in report_lines(result)))
-    return EXIT_INVALID if result.near_misses else EXIT_OK
+    return ExitCode.INVALID if result.near_misses else ExitCode.OK

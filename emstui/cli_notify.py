@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import TextIO
 
 from emstui.clock import SystemClock
-from emstui.config import ConfigError, load_config
+from emstui.config import ConfigError, key_env_name, load_config
+from emstui.exitcodes import ExitCode
 from emstui.notify.notifier import Notifier
 from emstui.notify.settings import parse_notify
 from emstui.store import Store
-
-EXIT_OK = 0
-EXIT_FAILED = 1
 
 EXAMPLE = '[notify]\non = ["delivered"]\ncommand = "notify-send emstui \\"$EMSTUI_MESSAGE\\""'
 
@@ -26,13 +24,14 @@ def cmd_notify_test(config_file: Path, out: TextIO, err: TextIO) -> int:
         raise ConfigError("no notification target is configured ([notify] command, terminal "
                           "or urls)", path=config_file,
                           hint=f"For example:\n{EXAMPLE}")
-    hidden = tuple(p.api_key_env for p in config.providers.values() if p.api_key_env)
-    code = EXIT_OK
+    hidden = tuple(name for p in config.providers.values()
+                   if (name := key_env_name(p)) is not None)
+    code = ExitCode.OK
     with Store.open_memory() as store:
         notifier = Notifier(settings, store, SystemClock(), hidden_env=hidden)
         for note in notifier.notes:
             err.write(f"emstui: {note}\n")
-            code = EXIT_FAILED
+            code = ExitCode.PROVIDER
         if settings.terminal is not None:
             if getattr(err, "isatty", lambda: False)():
                 notifier.attach_terminal(lambda sequence: (err.write(sequence), err.flush()))
@@ -44,5 +43,5 @@ def cmd_notify_test(config_file: Path, out: TextIO, err: TextIO) -> int:
                 out.write(f"{target}: sent\n")
             else:
                 out.write(f"{target}: FAILED: {error}\n")
-                code = EXIT_FAILED
+                code = ExitCode.PROVIDER
     return code

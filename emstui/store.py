@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from emstui.clock import Clock, SystemClock
-from emstui.model import Event, ParcelState, Stage, Status, Tracking
+from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status, Tracking
 from emstui.timeline import event_identity
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,19 @@ MAX_FINGERPRINT = 256
 MAX_CARRIERS = 500
 MAX_SOURCES = 8  # sources named per event
 MAX_SOURCES_TEXT = 600
+MAX_FACT = 200  # each shipment fact (ETA source, last-mile number and carrier, sync status...)
 
 _EVENT_COLS = ("time_raw, description, location, provider, time_local, time_utc, code, status, "
                "stage, first_seen, sources")
 _PARCEL_COLS = ("p.number, p.status, p.stage, p.provider, p.raw_status, p.raw_sub_status, "
                 "p.carriers, p.fingerprint, p.last_checked, p.last_changed, p.last_error, "
-                "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count")
+                "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count, "
+                "p.facts_at, p.eta_from, p.eta_to, p.eta_source, p.origin_country, "
+                "p.destination_country, p.local_number, p.local_provider, p.sub_status_text, "
+                "p.sync_status, p.sync_time, p.sync_carrier")
+_FACT_COLS = ("eta_from", "eta_to", "eta_source", "origin_country", "destination_country",
+              "local_number", "local_provider", "sub_status_text", "sync_status", "sync_time",
+              "sync_carrier")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -116,6 +123,14 @@ def _schema_one_timeline(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE events SET seq = seq + 1")  # seq counts from 1, pos from 0
     conn.execute("UPDATE parcels SET event_count = "
                  "(SELECT count(*) FROM events e WHERE e.number = parcels.number)")
+def _schema_parcel_facts(conn: sqlite3.Connection) -> None:
+    """What a source says about the shipment beyond its events (model.ShipmentFacts).
+
+    `facts_at` is when a source last reported facts; NULL means none ever did. Columns only:
+    existing rows keep NULLs until a source that reports facts answers again.
+    """
+    for column in ("facts_at", *_FACT_COLS):
+        conn.execute(f"ALTER TABLE parcels ADD COLUMN {column} TEXT")
 
 
 def _schema_notification_outbox(conn: sqlite3.Connection) -> None:
@@ -136,7 +151,7 @@ def _schema_notification_outbox(conn: sqlite3.Connection) -> None:
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _schema_v1, _schema_one_timeline, _schema_notification_outbox]
+    _schema_v1, _schema_one_timeline, _schema_parcel_facts, _schema_notification_outbox]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -192,7 +207,7 @@ class Store:
         self.recovery_message: str | None = None
         self._memory = str(path) == ":memory:"
         if not self._memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_directory()
         try:
             self._conn = self._connect()
         except _Corrupt as corrupt:
@@ -202,6 +217,19 @@ class Store:
             except _Corrupt as again:
                 raise StoreError(f"cannot create a new history database at {self.path}: "
                                  f"{again.reason}") from again
+
+    def _make_directory(self) -> None:
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StoreError(f"cannot use {directory} as the data directory: a file is in the "
+                             "way. Move that file, or set EMSTUI_DATA_DIR to a directory"
+                             ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {directory}: "
+                             f"{exc.strerror or exc}. Make its parent writable, or set "
+                             "EMSTUI_DATA_DIR to a writable directory") from None
 
     @classmethod
     def open_memory(cls, *, clock: Clock | None = None) -> Store:
@@ -444,6 +472,11 @@ class Store:
                  _cap(",".join(tracking.carriers), MAX_CARRIERS) or None,
                  _cap_opt(tracking.fingerprint, MAX_FINGERPRINT), checked, changed, checked,
                  due, old_count + len(new_rows), number))
+            if tracking.facts is not None:
+                # A source without facts (the EMS tracker) keeps what another one reported.
+                conn.execute(
+                    f"UPDATE parcels SET facts_at = ?, {' = ?, '.join(_FACT_COLS)} = ? "
+                    "WHERE number = ?", (checked, *_fact_values(tracking.facts), number))
         new_rows.sort(key=lambda item: item[0])
         return ApplyResult(number=number, new_events=tuple(event for _, event in new_rows),
                            old_status=old_status, new_status=tracking.status,
@@ -543,6 +576,21 @@ class Store:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def replace_meta(self, key: str, expected: str | None, value: str) -> bool:
+        """Set `key` to `value` only if it still holds `expected` (None: absent).
+
+        Compare and set in one transaction, so of several processes racing to claim the same
+        job (e.g. the hourly 17TRACK quota call) exactly one wins.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = None if row is None else str(row[0])
+            if current != expected:
+                return False
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        return True
+
 
 # -- ordering ------------------------------------------------------------------------------
 
@@ -639,10 +687,44 @@ def _row_to_event(row: Sequence[Any]) -> Event:
                  first_seen=_parse_utc(first_seen), sources=tuple(_sources(sources)))
 
 
+def _fact_values(facts: ShipmentFacts) -> tuple[str | None, ...]:
+    """Column values in _FACT_COLS order."""
+    def local(when: datetime | None) -> str | None:
+        return None if when is None else when.isoformat()
+
+    return (local(facts.eta_from), local(facts.eta_to),
+            _cap_opt(facts.eta_source, MAX_FACT), _cap_opt(facts.origin_country, MAX_SHORT),
+            _cap_opt(facts.destination_country, MAX_SHORT),
+            _cap_opt(facts.local_number, MAX_FACT), _cap_opt(facts.local_provider, MAX_FACT),
+            _cap_opt(facts.sub_status_text, MAX_FACT), _cap_opt(facts.sync_status, MAX_FACT),
+            None if facts.sync_time is None else _utc_text(
+                facts.sync_time if facts.sync_time.tzinfo else facts.sync_time.replace(
+                    tzinfo=UTC)),
+            _cap_opt(facts.sync_carrier, MAX_FACT))
+
+
+def _row_to_facts(facts_at: str | None, values: Sequence[Any]) -> ShipmentFacts | None:
+    if facts_at is None:
+        return None
+    (eta_from, eta_to, eta_source, origin, destination, local_number, local_provider,
+     sub_status_text, sync_status, sync_time, sync_carrier) = values
+    return ShipmentFacts(
+        eta_from=_parse_local(eta_from), eta_to=_parse_local(eta_to), eta_source=eta_source,
+        origin_country=origin, destination_country=destination, local_number=local_number,
+        local_provider=local_provider, sub_status_text=sub_status_text,
+        sync_status=sync_status, sync_time=_parse_utc(sync_time), sync_carrier=sync_carrier)
+
+
+_FACTS_AT = 16  # index of p.facts_at in a parcel row
+_LAST_EVENT_ID = _FACTS_AT + 1 + len(_FACT_COLS) + 1  # after the facts and the unseen count
+
+
 def _row_to_state(row: Sequence[Any]) -> ParcelState:
     (number, status, stage, provider, raw_status, raw_sub_status, carriers, fingerprint,
      last_checked, last_changed, last_error, error_kind, next_due, backoff_level, first_seen,
-     event_count, unseen, last_id) = row[:18]
+     event_count) = row[:_FACTS_AT]
+    facts = _row_to_facts(row[_FACTS_AT], row[_FACTS_AT + 1:_FACTS_AT + 1 + len(_FACT_COLS)])
+    unseen, last_id = row[_LAST_EVENT_ID - 1], row[_LAST_EVENT_ID]
     extra: dict[str, str] = {}
     if fingerprint:
         extra["fingerprint"] = fingerprint
@@ -652,11 +734,12 @@ def _row_to_state(row: Sequence[Any]) -> ParcelState:
         number=number, status=Status.UNKNOWN if status is None else _status(status),
         stage=Stage.NONE if stage is None else _stage(stage), provider=provider,
         raw_status=raw_status, raw_sub_status=raw_sub_status,
-        last_event=None if last_id is None else _row_to_event(row[18:]),
+        last_event=None if last_id is None else _row_to_event(row[_LAST_EVENT_ID + 1:]),
         event_count=int(event_count or 0), unseen_count=int(unseen or 0),
         last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
         last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due),
-        backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), extra=extra)
+        backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), facts=facts,
+        extra=extra)
 
 
 def _status(value: str) -> Status:

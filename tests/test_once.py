@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,9 @@ MOVING = make_number("EE", "00000003", "CN")
 REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks it
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
-               "events", "error", "next_check"}
-EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code", "sources"}
+               "events", "error", "next_check", "eta", "destination"}
+EVENT_KEYS = {"time", "time_local", "time_utc", "location", "description", "provider", "code",
+              "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
 UNSAFE = ("\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x9d", "\u202e")
 
@@ -187,10 +188,46 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
     if provider == "17track":  # 17TRACK gives offsets, so the UTC instant is known
         assert parcel["last_event"]["location"] == journey[-1].location
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
+        assert parcel["last_event"]["time_local"] == journey[-1].time_iso
+        assert parcel["destination"] == sim.journeys.journey(DELIVERED).destination.code
     else:  # the EMS tracker gives the scan site's wall time only
         assert parcel["last_event"]["location"] == journey[-1].ems_location
         assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
+        assert parcel["last_event"]["time_local"] == \
+            journey[-1].local_time.replace(tzinfo=None).isoformat()
+        assert parcel["destination"] is None
+    assert parcel["eta"] is None  # delivered: 17TRACK no longer estimates
+
+
+@pytest.mark.parametrize("provider", ["ems", "17track"])
+def test_once_json_shows_the_eta_window_and_destination_from_17track(
+        sim: SimServer, clock: FakeClock, config: Path, provider: str) -> None:
+    assign_last_visible(sim, MOVING, "normal", "EMD")  # departed, arrived at destination
+    journey = sim.journeys.journey(MOVING)
+    write_config(config, sim, [MOVING], provider=provider)
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    if provider == "ems":  # the EMS tracker knows neither
+        assert parcel["eta"] is None and parcel["destination"] is None
+        return
+    assert parcel["destination"] == journey.destination.code
+    assert set(parcel["eta"]) == {"from", "to", "source"}
+    start = datetime.fromisoformat(parcel["eta"]["from"])
+    end = datetime.fromisoformat(parcel["eta"]["to"])
+    departed = next(e for e in journey.events if e.code == "EMC")
+    # A window of local midnights at the destination, a few days after departure.
+    zone = journey.destination.tz
+    assert start.utcoffset() == datetime.combine(start.date(), time(0), zone).utcoffset()
+    assert (start.hour, start.minute, end.hour, end.minute) == (0, 0, 0, 0)
+    assert timedelta(days=2) <= end - start <= timedelta(days=4, hours=1)
+    assert departed.time < start < departed.time + timedelta(days=8)
+    assert parcel["eta"]["source"] == "17TRACK"
+    for event in parcel["events"]:
+        assert datetime.fromisoformat(event["time_local"]).tzinfo is not None
+        assert datetime.fromisoformat(event["time_local"]) == \
+            datetime.fromisoformat(event["time_utc"])
 
 
 def test_once_through_the_cli_prints_one_text_line_per_parcel(
@@ -257,7 +294,8 @@ def test_simulator_down_json_is_still_valid_with_an_error_per_parcel(
     parcels = result.parcels()
     assert list(parcels) == [DELIVERED, CUSTOMS]
     assert all(p["status"] == "unknown" and p["events"] == [] for p in parcels.values())
-    assert all("ems" in p["error"] for p in parcels.values())
+    assert all(p["error"]["kind"] == "provider" and "ems" in p["error"]["message"]
+               for p in parcels.values())
     health = result.json()["providers"]["ems"]
     assert health["state"] == "offline"
     assert datetime.fromisoformat(health["until"]) > clock.now()
@@ -400,6 +438,21 @@ def test_hostile_carrier_text_is_printed_without_escape_sequences(
         assert not any(h in s for s in strings for h in HOSTILE_STRINGS[2:6])
 
 
+def test_once_json_facts_from_a_hostile_17track_answer_are_inert(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_last_visible(sim, MOVING, "hostile", "EDC")  # past departure: a window is sent
+    write_config(config, sim, [MOVING], provider="17track")
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    assert parcel["eta"]["source"] == "NULDELEND"
+    assert parcel["destination"] == sim.journeys.journey(MOVING).destination.code
+    strings = [parcel["eta"]["source"], parcel["destination"]]
+    strings += [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
+    assert not [s for s in strings for c in UNSAFE if c in s]
+    assert all(len(s) <= 500 for s in strings)
+
+
 # ---- which parcels are refreshed ----------------------------------------------------------------
 
 
@@ -476,7 +529,7 @@ def test_shell_once_against_a_closed_port_exits_1_with_json_and_the_retry_time(
                           check=False)
     assert proc.returncode == 1
     (parcel,) = json.loads(proc.stdout)["parcels"]
-    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]
+    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]["message"]
     assert "emstui: ems: offline:" in proc.stderr and "next attempt at" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -554,6 +607,19 @@ def test_a_rejected_17track_key_exits_1_and_says_it_waits_for_a_config_change(
     assert problem.startswith("emstui: 17track: auth:")
     assert problem.endswith("not retried until the configuration changes")
     assert "wrong-key-123" not in result.out + result.err
+
+
+def test_retry_times_are_printed_in_the_configured_time_zone(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED])
+    config.write_text('[display]\ntimezone = "Asia/Shanghai"\n\n' + config.read_text())
+    sim.faults.set_down(True)
+    result = once(config, clock)
+    problem = next(line for line in result.err.splitlines() if "next attempt at" in line)
+    retry_at = datetime.fromisoformat(problem.rsplit("next attempt at ", 1)[1])
+    assert retry_at.utcoffset() == timedelta(hours=8)
+    assert "+08:00" in result.out  # the parcel's own error line too
 
 
 def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_once(

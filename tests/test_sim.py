@@ -476,6 +476,71 @@ def test_hashes_are_stable_and_change_exactly_when_events_change(
     assert second[2] == first[2]  # destination leg unchanged
 
 
+def _track_info(client: httpx.Client) -> dict[str, Any]:
+    return post(client, "gettrackinfo", [{"number": EMS_NUMBER}]).json()[
+        "data"]["accepted"][0]["track_info"]
+
+
+def test_delivery_window_from_departure_until_delivery(sim: SimServer, client: httpx.Client,
+                                                       clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START)
+    post(client, "register", [{"number": EMS_NUMBER}])
+    by_code = {e.code: e for e in j.events}
+    clock.set(by_code["EMB"].time + timedelta(minutes=1))
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"] == {
+        "source": None, "from": None, "to": None}
+    clock.set(by_code["EMC"].time + timedelta(minutes=1))
+    window = _track_info(client)["time_metrics"]["estimated_delivery_date"]
+    start, end = datetime.fromisoformat(window["from"]), datetime.fromisoformat(window["to"])
+    assert window["source"] == "17TRACK"
+    assert start.utcoffset() == datetime.combine(
+        start.date(), datetime.min.time(), j.destination.tz).utcoffset()
+    assert by_code["EMC"].time + timedelta(days=2) < start < end <= start + timedelta(days=4)
+    clock.set(by_code["EMG"].time + timedelta(minutes=1))  # the estimate does not move
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"] == window
+    clock.set(by_code["EMI"].time + timedelta(minutes=1))
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"]["from"] is None
+
+
+def test_last_mile_number_and_carrier_appear_at_the_hand_over(
+        sim: SimServer, client: httpx.Client, clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START)
+    post(client, "register", [{"number": EMS_NUMBER}])
+    arrival = next(e for e in j.events if e.code == "EMD")
+    clock.set(arrival.time - timedelta(minutes=1))
+    misc = _track_info(client)["misc_info"]
+    assert (misc["local_number"], misc["local_provider"], misc["local_key"]) == ("", "", 0)
+    clock.set(arrival.time + timedelta(minutes=1))
+    info = _track_info(client)
+    misc = info["misc_info"]
+    assert (misc["local_number"], misc["local_provider"], misc["local_key"]) == (
+        EMS_NUMBER, j.destination.post.name, j.destination.post.key)
+    assert info["shipping_info"]["recipient_address"]["country"] == j.destination.code
+    assert info["shipping_info"]["shipper_address"]["country"] == "CN"
+
+
+def test_sync_runs_every_few_hours_and_can_fail(sim: SimServer, client: httpx.Client,
+                                                clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START - timedelta(days=2))
+    post(client, "register", [{"number": EMS_NUMBER}])
+    legs = _track_info(client)["tracking"]["providers"]
+    synced = datetime.fromisoformat(legs[0]["latest_sync_time"])
+    assert [leg["latest_sync_status"] for leg in legs] == ["Success", "Success"]
+    assert START - timedelta(hours=4) < synced <= START
+    assert synced.utcoffset() == timedelta(0)
+    sim.track17.fail_sync(EMS_NUMBER, START)
+    clock.set(START + timedelta(days=3))
+    info = _track_info(client)
+    legs = info["tracking"]["providers"]
+    assert [leg["latest_sync_status"] for leg in legs] == ["Failure", "Failure"]
+    assert datetime.fromisoformat(legs[1]["latest_sync_time"]) == synced
+    newest = max(e["time_utc"] for leg in legs for e in leg["events"])
+    assert newest == max(e.time_utc for e in j.visible(START))  # nothing newer gets through
+    sim.track17.fail_sync(EMS_NUMBER, None)
+    legs = _track_info(client)["tracking"]["providers"]
+    assert legs[0]["latest_sync_status"] == "Success"
+
+
 def test_lost_parcel_becomes_expired_after_30_days_of_silence(sim: SimServer,
                                                               client: httpx.Client) -> None:
     sim.journeys.assign(EMS_NUMBER, "lost", posted_at=START - timedelta(days=45))

@@ -13,7 +13,7 @@ import pytest
 
 from emstui import store as store_module
 from emstui.clock import FakeClock
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.model import Event, ShipmentFacts, Stage, Status, Tracking
 from emstui.store import MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -593,3 +593,57 @@ def test_migration_merges_scans_stored_twice_by_two_sources_and_keeps_order(
         assert rows == [(3, 0), (2, 1), (1, 2)]
     finally:
         conn.close()
+FACTS = ShipmentFacts(
+    eta_from=datetime(2026, 11, 27, tzinfo=timezone(timedelta(hours=1))),
+    eta_to=datetime(2026, 11, 30), eta_source="17TRACK", origin_country="CN",
+    destination_country="DE", local_number=NUMBER, local_provider="DHL Paket",
+    sub_status_text="Arrived", sync_status="Success", sync_time=at(-3), sync_carrier="DHL Paket")
+
+
+def test_shipment_facts_round_trip_and_a_source_without_facts_keeps_them(store: Store) -> None:
+    assert store.state(NUMBER) is None
+    store.apply_tracking(trk([POSTED]), checked_at=at(0), next_due=None)
+    state = store.state(NUMBER)
+    assert state is not None and state.facts is None  # no source ever reported facts
+    store.apply_tracking(trk([POSTED], facts=FACTS), checked_at=at(1), next_due=None)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    store.apply_tracking(trk([POSTED, DEPARTED]), checked_at=at(2), next_due=None)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    store.record_error(NUMBER, kind="temporary", message="down", checked_at=at(3),
+                       next_due=None, backoff_level=1)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    withdrawn = ShipmentFacts(destination_country="DE")  # e.g. the window was withdrawn
+    store.apply_tracking(trk([POSTED, DEPARTED], facts=withdrawn), checked_at=at(4),
+                         next_due=None)
+    state = store.state(NUMBER)
+    assert state is not None and state.facts == withdrawn
+    assert state.last_event is not None and state.last_event.description == DEPARTED.description
+
+
+def test_a_naive_sync_time_is_stored_as_utc_and_oversized_facts_are_capped(
+        store: Store) -> None:
+    huge = "x" * 10_000
+    facts = ShipmentFacts(sync_time=datetime(2026, 11, 24, 9), local_provider=huge,
+                          sub_status_text=huge, origin_country=huge)
+    store.apply_tracking(trk([POSTED], facts=facts), checked_at=at(0), next_due=None)
+    stored = store.state(NUMBER).facts  # type: ignore[union-attr]
+    assert stored is not None
+    assert stored.sync_time == datetime(2026, 11, 24, 9, tzinfo=UTC)
+    assert len(stored.local_provider or "") == len(stored.sub_status_text or "") == 200
+    assert len(stored.origin_country or "") == 64
+
+
+def test_a_file_from_before_the_facts_step_gains_them_and_keeps_its_data(
+        db: Path, clock: FakeClock) -> None:
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as raw:
+        store_module.MIGRATIONS[0](raw)
+        raw.execute("INSERT INTO parcels (number, status, stage, first_seen) "
+                    "VALUES (?, 'in_transit', 'departed', ?)", (NUMBER, at(0).isoformat()))
+        raw.execute("PRAGMA user_version = 1")
+    with Store(db, clock=clock) as store:
+        state = store.state(NUMBER)
+        assert state is not None and state.status is Status.IN_TRANSIT and state.facts is None
+        store.apply_tracking(trk([POSTED], facts=FACTS), checked_at=at(1), next_due=None)
+    with Store(db, clock=clock) as store:
+        assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]

@@ -1,4 +1,16 @@
-"""The EMS Cooperative public tracker (items.ems.post): one HTML page per EMS item."""
+"""The EMS Cooperative public tracker (items.ems.post): one HTML page per EMS item.
+
+What is known and what is not (specs/ems-cooperative.md): the page shape (result wrapper with
+the id `table-{number}`, plain table inside, three headers, US dates, plain-English labels) comes
+from pages derived from live captures of 2026-09/10, not from any documentation; this code has
+never seen the live tracker itself (no internet where it was built). UNCONFIRMED: labels for the
+UPU events the captures did not show (held by import customs, ready for pick-up, transit-office
+scans), the politeness limits, and how long the shape lasts. So the parser is tolerant (any tag
+carries the id, headers by keyword then position, rows of any width, every date form the spec
+lists), unknown labels keep their event and are classified by wording, and a page it cannot read
+is a typed error naming the missing part, never a wiped history. `emstui doctor` and the `live`
+tests check the real page.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The `?` help screen: every binding by context, with the keys in force after `[keys]`."""
+"""The `?` help screen: every binding by context, with the keys in force after `[keys]`.
+
+Each line is the keys, the binding id (the name `[keys]` takes, e.g. `refresh = "f5"`), and
+what the binding does. The dialog is: title, hint, then the scrolling body of contexts.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +18,25 @@ from textual.widgets import Static
 
 from emstui.tui import keymap
 
-KEYS_WIDTH = 16
-# At 80 columns the dialog leaves this much beside the keys; longer text would wrap badly.
-LINE_BUDGET = 55
+KEYS_WIDTH = 10
+ID_WIDTH = 17
+# At 80 columns the dialog leaves this much beside the keys and ids; longer text would wrap.
+LINE_BUDGET = 44
 
 
 def binding_line(spec: keymap.BindingSpec, resolution: keymap.Resolution) -> Content:
-    """'  keys            what they do'; keys remapped by `[keys]` are underlined."""
+    """'  keys      id               what they do'; keys remapped by `[keys]` are underlined."""
     keys = " ".join(keymap.key_display(k) for k in resolution.keys[spec.id])
     style = "bold underline" if spec.id in resolution.applied else "bold"
     return Content.assemble("  ", (keys, style), " " * max(1, KEYS_WIDTH - len(keys)), " ",
-                            spec.explanation)
+                            (spec.id, "italic $text-muted"),
+                            " " * max(1, ID_WIDTH - len(spec.id)), spec.explanation)
+
+
+def column_heading() -> Content:
+    """The line naming the columns, above the first context."""
+    return Content.styled("  " + "key".ljust(KEYS_WIDTH) + " " + "id in [keys]".ljust(ID_WIDTH)
+                          + "what it does", "$text-muted")
 
 
 def context_content(context: keymap.Context, resolution: keymap.Resolution) -> Content:
@@ -59,6 +71,7 @@ class HelpScreen(ModalScreen[None]):
         #title { text-style: bold; height: auto; }
         #hint { color: $text-muted; height: auto; }
         HelpBody { height: 1fr; }
+        #columns { margin-top: 1; }
         .context, #problems { margin-top: 1; }
         #problems { color: $warning; }
     }
@@ -74,9 +87,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Static(Content("Keys"), id="title")
             palette = keymap.key_display(self._resolution.keys["palette"][0])
-            yield Static(Content("Underlined keys come from [keys] in your config. "
+            yield Static(Content("Remap a key in your config's [keys] table by its id, e.g. "
+                                 'refresh = "f5"; underlined keys come from there. '
                                  f"{palette} opens the command palette."), id="hint")
             with HelpBody():
+                yield Static(column_heading(), id="columns")
                 for context in keymap.CONTEXTS:
                     yield Static(context_content(context, self._resolution),
                                  classes="context", id=f"context-{context}")
