@@ -98,6 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use only this source for the parcel")
     _config_option(p)
 
+    p = sub.add_parser("import", help="add every tracking number found in a text or CSV file",
+                       description="Add every valid S10 number in FILE (or stdin with -): an "
+                                   "e-mail, a chat, a shop's CSV export. Reports numbers "
+                                   "already watched and near misses with their fix; exit 3 "
+                                   "when there were near misses.")
+    p.add_argument("file", metavar="FILE|-", help="the text or CSV file; - reads stdin")
+    p.add_argument("--label-column", metavar="COLUMN",
+                   help="read FILE as CSV; the label of each row's numbers is in this column "
+                        "(header name or 1-based position)")
+    p.add_argument("--note-column", metavar="COLUMN",
+                   help="read FILE as CSV; the note is in this column")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report what would be added without changing the config")
+    _config_option(p)
+
+    p = sub.add_parser("notify", help="send a sample notification to every [notify] target",
+                       description="`emstui notify test` sends a sample notification to "
+                                   "every target in [notify] now. Exit 1 when one failed.")
+    p.add_argument("action", choices=("test",), help="test: send a sample")
+    _config_option(p)
+
     p = sub.add_parser("remove", help="remove a parcel from the watchlist",
                        description="Remove a parcel from the config's watchlist.")
     p.add_argument("number", metavar="NUMBER", help="the tracking number to stop watching")
@@ -442,6 +463,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
         return cmd_check(args.numbers, out)
     if args.command == "add":
         return cmd_add(config_file, args, out)
+    if args.command == "import":
+        from emstui.cli_import import cmd_import
+
+        return cmd_import(config_file, args, out, err)
+    if args.command == "notify":
+        from emstui.cli_notify import cmd_notify_test
+
+        return cmd_notify_test(config_file, out, err)
     if args.command == "remove":
         return cmd_remove(config_file, args, out, err)
     if args.command == "list":

@@ -42,6 +42,8 @@ from emstui.durations import (
     parse_duration,
     parse_optional_duration,
 )
+from emstui.notify.settings import KNOWN_KEYS as KNOWN_NOTIFY_KEYS
+from emstui.notify.settings import notify_problems
 from emstui.schedule import MIN_INTERVAL
 
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
@@ -51,7 +53,7 @@ CONCURRENCY_MIN, CONCURRENCY_MAX = 1, 16
 # About 10,000 parcels with labels and notes. Beyond this, loading and every rewrite from the
 # app take seconds (measured: 10 MB is ~3 s to load and ~1 s to write), so refuse clearly.
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
-SECTIONS = ("refresh", "display", "providers", "keys", "parcels")
+SECTIONS = ("refresh", "display", "providers", "keys", "notify", "parcels")
 
 _EXAMPLE_RESOURCE = "_data/config.example.toml"
 _EXAMPLE_NAME = "config.example.toml"
@@ -741,6 +743,9 @@ class _Loader:
                 config.keys = self._keys(value)
             elif name == "parcels":
                 config.parcels = self._parcels(value)
+            elif name == "notify":
+                config.extra[name] = value  # kept as written; emstui.notify reads it
+                self._notify(value)
             else:
                 config.extra[name] = value
                 self._unknown(name, name, SECTIONS)
@@ -754,6 +759,14 @@ class _Loader:
         return config
 
     # -- sections
+
+    def _notify(self, value: Any) -> None:
+        errors, unknown = notify_problems(value)
+        for problem in errors:
+            key = f"notify.{problem.key}" if problem.key else "notify"
+            self.error(key, _Bad(problem.problem, problem.hint))
+        for name in unknown:
+            self._unknown(f"notify.{name}", name, KNOWN_NOTIFY_KEYS)
 
     def _table(
         self, value: Any, key: str, what: str, hint: str | None = None

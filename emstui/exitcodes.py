@@ -25,10 +25,12 @@ class ExitCode(IntEnum):
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "ok",
     ExitCode.PROVIDER: "some parcels could not be refreshed or show an error (provider "
-                       "errors; the output says which provider and when it retries)",
+                       "errors; the output says which provider and when it retries); "
+                       "`notify test`: a notification target failed",
     ExitCode.USAGE: "usage or configuration error (the message names the file, line or key, "
                     "and what to do); also `emstui` without a terminal",
-    ExitCode.INVALID: "a number failed validation (`check`, `add`)",
+    ExitCode.INVALID: "a number failed validation (`check`, `add`; `import` when it "
+                      "reported near misses)",
     ExitCode.NO_SOURCE: "some parcels cannot be tracked by any source in use (most often: a "
                         "non-EMS number without a 17TRACK key); wins over 1",
     ExitCode.IO: "a file, directory or the output could not be read or written (permissions, "

@@ -299,6 +299,8 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
 
     services = build_services(config=config, clock=clock, store_path=store_path,
                               transports=transports, listener=on_change, audience="once")
+    if services.notifier is not None:
+        services.notifier.report = lambda line: err.write(f"emstui: {line}\n")
     interrupted = False
     try:
         # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
@@ -362,6 +364,8 @@ async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport
                                        services.engine.health(), services.clock.now())
         return report
     finally:
+        if services.notifier is not None:
+            await services.notifier.drain()  # bounded by [notify] timeout per notification
         for provider in services.providers.values():
             await provider.aclose()
 

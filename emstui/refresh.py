@@ -140,6 +140,8 @@ class RefreshEngine:
         self.settings = settings or EngineSettings()
         self._rng = rng or random.Random()
         self.listener = listener
+        # Called with every change too, and never replaced by a front end (the notifier).
+        self.observers: list[Callable[[Change], None]] = []
         self._slots = {pid: _ProviderSlot(p, clock, self.settings, self._rng)
                        for pid, p in providers.items()}
         self._watch: dict[str, WatchItem] = {}
@@ -213,12 +215,13 @@ class RefreshEngine:
     # ---- listener ------------------------------------------------------------------------
 
     def _emit(self, change: Change) -> None:
-        if self.listener is None:
-            return
-        try:
-            self.listener(change)
-        except Exception:  # a consumer's bug must never stop refreshing
-            log.exception("change listener failed on %s", type(change).__name__)
+        for consumer in (*self.observers, self.listener):
+            if consumer is None:
+                continue
+            try:
+                consumer(change)
+            except Exception:  # a consumer's bug must never stop refreshing
+                log.exception("change listener failed on %s", type(change).__name__)
 
     def _set_health(self, slot: _ProviderSlot, state: str, message: str = "",
                     until: datetime | None = None) -> None:

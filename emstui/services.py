@@ -17,6 +17,8 @@ from emstui import paths
 from emstui.changes import Change
 from emstui.clock import Clock, SystemClock
 from emstui.config import Config, ProviderSettings, key_env_name, load_config
+from emstui.notify.notifier import Notifier
+from emstui.notify.settings import parse_notify
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
 from emstui.ratelimit import RateLimiter
@@ -38,8 +40,11 @@ class Services:
     clock: Clock
     notes: list[str] = field(default_factory=list)  # e.g. "17track: no API key, not used"
     recovery_note: str | None = None  # a damaged history was moved aside (also in notes)
+    notifier: Notifier | None = None  # when [notify] names a target
 
     async def aclose(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.drain()
         for provider in self.providers.values():
             await provider.aclose()
         self.store.close()
@@ -161,4 +166,26 @@ def build_services(config_file: str | Path | None = None, *, config: Config | No
     engine = RefreshEngine(store=store, providers=providers, clock=clock,
                            settings=engine_settings(config), watch=watch_items(config),
                            listener=listener, limits=share_limits(config, store, providers))
-    return Services(config, store, providers, engine, clock, notes, recovery)
+    services = Services(config, store, providers, engine, clock, notes, recovery)
+    services.notifier = build_notifier(services)
+    return services
+
+
+def build_notifier(services: Services) -> Notifier | None:
+    """The notifier for `[notify]` (validated when the config was loaded), observing the
+    engine; None when no target is configured."""
+    settings = parse_notify(services.config.extra.get("notify"))
+    if settings is None or not settings.targets:
+        return None
+    hidden = tuple(name for p in services.config.providers.values()
+                   if (name := key_env_name(p)) is not None)
+    notifier = Notifier(settings, services.store, services.clock, hidden_env=hidden,
+                        label_of=lambda number: _label(services.config, number))
+    services.engine.observers.append(notifier.observe)
+    services.notes.extend(notifier.notes)
+    return notifier
+
+
+def _label(config: Config, number: str) -> str:
+    parcel = config.parcel(number)
+    return parcel.label if parcel is not None else ""

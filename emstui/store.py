@@ -29,6 +29,10 @@ SLOT_LOG_KEEP = 600.0  # seconds a finished request stays in the shared request 
 RECOVERY_NOTICE_KEY = "recovery.notice"
 RECOVERY_TOLD_KEY = "recovery.told"
 CLAIM_KEEP = 3600.0  # seconds a finished claim is remembered
+# Records stamped later than now plus this come from before the system clock was set back
+# (or from a process with another clock): they cannot be honoured, so they are void. Without
+# this, one request logged "in 2027" would hold every later request until 2027.
+CLOCK_SKEW = 5.0
 SLOT_POLL = 0.05  # seconds between asks while another process holds a provider's only slot
 
 # Stored text is bounded: remote text is sanitised upstream, but a hostile page could still be big.
@@ -165,11 +169,26 @@ def _schema_request_slots(conn: sqlite3.Connection) -> None:
             lease_until TEXT NOT NULL, done_at TEXT) WITHOUT ROWID""")
 
 
+def _schema_notification_outbox(conn: sqlite3.Connection) -> None:
+    """Notifications to send, one row per change and target, so that every process sharing
+    the store (the monitor, any number of `--once` runs) sends each change exactly once and
+    retries a failed one a bounded number of times (`emstui.notify.outbox`)."""
+    conn.execute(
+        """CREATE TABLE notifications (
+            key TEXT NOT NULL, target TEXT NOT NULL, number TEXT NOT NULL,
+            payload TEXT NOT NULL, created TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt TEXT NOT NULL,
+            claimed_until TEXT, sent_at TEXT, failed_at TEXT, last_error TEXT,
+            PRIMARY KEY (key, target))""")  # rowid: the order changes were queued in
+    conn.execute("CREATE INDEX notifications_pending ON notifications (target, next_attempt) "
+                 "WHERE sent_at IS NULL AND failed_at IS NULL")
+
+
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _schema_v1, _schema_one_timeline, _schema_parcel_facts, _schema_provider_pauses,
-    _schema_request_slots]
+    _schema_request_slots, _schema_notification_outbox]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -654,9 +673,11 @@ class Store:
             rows = conn.execute("SELECT provider, kind, message, until, failures, set_at, "
                                 "config_token FROM provider_pauses").fetchall()
         pauses = {}
+        future = self._clock.now() + timedelta(seconds=CLOCK_SKEW)
         for provider, kind, message, until, failures, set_at, token in rows:
             end = _parse_utc(until)
-            if end is not None:
+            set_when = _parse_utc(set_at)
+            if end is not None and (set_when is None or set_when <= future):
                 pauses[provider] = ProviderPause(provider, kind, message, end, int(failures),
                                                  _parse_utc(set_at), token)
         return pauses
@@ -707,10 +728,11 @@ class Store:
         now_text = _utc_text(now)
         # Kept a while after they matter, so the log shows how requests were spaced.
         horizon = now - timedelta(seconds=max(window, min_interval, SLOT_LOG_KEEP))
+        future = _utc_text(now + timedelta(seconds=CLOCK_SKEW))
         with self._write() as conn:
-            conn.execute("DELETE FROM request_slots WHERE provider = ? AND started < ? AND "
-                         "(ended IS NOT NULL OR lease_until < ?)",
-                         (provider, _utc_text(horizon), now_text))
+            conn.execute("DELETE FROM request_slots WHERE provider = ? AND ((started < ? AND "
+                         "(ended IS NOT NULL OR lease_until < ?)) OR started > ?)",
+                         (provider, _utc_text(horizon), now_text, future))
             running = conn.execute(
                 "SELECT count(*) FROM request_slots WHERE provider = ? AND ended IS NULL AND "
                 "lease_until > ?", (provider, now_text)).fetchone()[0]
@@ -730,8 +752,8 @@ class Store:
                 delay = window - since(recent[-1], from_end=False)
             if recent and min_interval:
                 delay = max(delay, min_interval - since(recent[0], from_end=True))
-            if delay > 0:
-                return delay, None
+            if delay > 0:  # never more than the limits themselves can ask for
+                return min(delay, max(window, min_interval) + margin), None
             cursor = conn.execute(
                 "INSERT INTO request_slots (provider, owner, started, lease_until) "
                 "VALUES (?, ?, ?, ?)",
@@ -764,11 +786,14 @@ class Store:
         until = _utc_text(now + timedelta(seconds=lease))
         since = _utc_text(fresh_since)
         others = _utc_text(others_since)
+        future = _utc_text(now + timedelta(seconds=CLOCK_SKEW))
         claimed, fresh, busy = [], [], []
         with self._write() as conn:
-            conn.execute("DELETE FROM parcel_claims WHERE lease_until < ? AND done_at IS NOT "
-                         "NULL AND done_at < ?",
-                         (now_text, _utc_text(now - timedelta(seconds=CLAIM_KEEP))))
+            conn.execute("DELETE FROM parcel_claims WHERE (lease_until < ? AND done_at IS NOT "
+                         "NULL AND done_at < ?) OR lease_until > ? OR done_at > ?",
+                         (now_text, _utc_text(now - timedelta(seconds=CLAIM_KEEP)),
+                          _utc_text(now + timedelta(seconds=lease + CLOCK_SKEW)),
+                          _utc_text(now + timedelta(seconds=CLOCK_SKEW))))
             for number in dict.fromkeys(numbers):
                 holder = conn.execute("SELECT owner, lease_until, done_at FROM parcel_claims "
                                       "WHERE number = ?", (number,)).fetchone()
@@ -782,7 +807,8 @@ class Store:
                         continue
                 checked = conn.execute("SELECT last_checked FROM parcels WHERE number = ?",
                                        (number,)).fetchone()
-                if not mine and checked is not None and checked[0] and checked[0] > since:
+                if not mine and checked is not None and checked[0] and \
+                        since < checked[0] <= future:  # a check "from the future" is void
                     fresh.append(number)
                     continue
                 conn.execute("INSERT INTO parcel_claims (number, owner, lease_until) "

@@ -20,7 +20,7 @@ from emstui.clock import FakeClock
 from emstui.s10 import make_number
 from emstui.shared_limits import SharedLimits, settings_token
 from emstui.sim.server import SimServer
-from emstui.store import Store
+from emstui.store import ProviderPause, Store
 from tests.test_once import shell_env, write_config
 
 ONCE_PROC = Path(__file__).with_name("once_proc.py")
@@ -200,3 +200,29 @@ def test_a_new_engine_on_the_store_starts_with_the_stored_pause_and_asks_nothing
     assert health.state == "backoff" and "429" in health.message
     assert health.until == clock.now() - timedelta(seconds=60) + timedelta(hours=1)
     assert "next attempt at" in second.failed[PARCELS[0]]
+
+
+def test_records_from_before_the_clock_was_set_back_do_not_hold_anything(tmp_path: Path) -> None:
+    """A request, pause or check stamped a year ahead (the clock was set back since, or another
+    process ran on another clock) must not block requests or pass for fresh until then."""
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    ahead, behind = FakeClock(now + timedelta(days=365)), FakeClock(now)
+    number = make_number("EE", "00000042", "CN")
+    path = tmp_path / "history.sqlite3"
+    with Store(path, clock=ahead) as store:
+        store.take_request_slot("ems", owner="a", limit=1, window=1.0, min_interval=1.0,
+                                concurrency=1, lease=30.0, margin=0.1)
+        store.set_provider_pause(ProviderPause("ems", "backoff", "slow down",
+                                               until=ahead.now() + timedelta(hours=1)))
+        store.record_error(number, kind="offline", message="x", checked_at=ahead.now(),
+                           next_due=None, backoff_level=0)
+    with Store(path, clock=behind) as store:
+        wait, slot = store.take_request_slot("ems", owner="b", limit=1, window=1.0,
+                                             min_interval=1.0, concurrency=1, lease=30.0,
+                                             margin=0.1)
+        assert (wait, slot is not None) == (0.0, True)
+        assert store.provider_pauses() == {}
+        claims = store.claim_parcels([number], owner="b", lease=30.0,
+                                     fresh_since=behind.now() - timedelta(seconds=1),
+                                     others_since=behind.now() - timedelta(seconds=10))
+        assert claims.claimed == (number,)

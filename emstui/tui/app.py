@@ -199,6 +199,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if self.table.row_count:
             self.table.move_cursor(row=0)  # start at the top of the sorted table
         self.table.focus()
+        self._connect_notifier()
         if self.start_engine:
             self._start_engine()
             self.set_interval(QUOTA_POLL_SECONDS, self.check_quota)
@@ -206,6 +207,21 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if self.watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
         self._install_terminal_guards()
+
+    def _connect_notifier(self) -> None:
+        """[notify]: failures become toasts, retries run later, the terminal target works."""
+        notifier = self.services.notifier
+        if notifier is None:
+            return
+        notifier.report = lambda line: self.notify(line, title="Notification",
+                                                   severity="warning", markup=False)
+        notifier.attach_terminal(self._write_terminal_notification)
+        notifier.start()
+
+    def _write_terminal_notification(self, sequence: str) -> None:
+        # Textual has no public call for raw output; copy_to_clipboard writes the same way.
+        if self._driver is not None:
+            self._driver.write(sequence)
 
     def _start_engine(self) -> None:
         self.run_worker(self.engine.run(), name="refresh-engine", group="engine",
