@@ -37,7 +37,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def mark_of(app: EmstuiApp, number: str) -> str:
     """The status cell's unseen mark: the dot, or a space."""
-    return app.table.get_cell(number, "status").plain[-1]
+    return app.table.get_cell(number, "status").plain[2]  # " →● transit"
 
 
 async def test_cached_history_fills_the_table_before_any_request(world: World) -> None:

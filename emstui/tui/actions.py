@@ -277,7 +277,7 @@ class ParcelActions:
 
     def action_help(self) -> None:
         app = self._app()
-        app.push_screen(HelpScreen(app.config.keys))
+        app.push_screen(HelpScreen(app.config.keys, note=app.banner))
 
     def action_quit(self) -> None:  # type: ignore[override]
         app = self._app()

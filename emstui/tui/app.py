@@ -31,6 +31,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
@@ -58,7 +59,10 @@ TICK_SECONDS = 60.0  # ages ("3d 4h") move on by the minute
 CONFIG_POLL_SECONDS = 2.0
 TTY_CHECK_SECONDS = 2.0
 EXIT_GRACE_SECONDS = 3.0  # a normal exit that takes longer than this is cut short
-MAX_STATUS_TOASTS = 3  # more status changes at once become one summary notification
+MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
+MAX_TOASTS = 2  # shown at once: more would climb over the detail panel's first lines
+INFO_TOAST_SECONDS = 5.0
+WARNING_TOAST_SECONDS = 10.0
 
 
 def _terminal_alive() -> bool:
@@ -86,7 +90,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def __init__(self, services: Services, *, config_file: Path, start_engine: bool = True,
                  watch_config: bool = True, tz: tzinfo | None = None,
-                 banner: str | None = None,
+                 banner: str | None = None, badge: str | None = None,
                  tick_seconds: float = TICK_SECONDS) -> None:
         super().__init__()
         guard_filters(self._filters)
@@ -99,7 +103,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.tz = tz or services.config.display.zone() or local_zone()
         self.start_engine = start_engine
         self.watch_config = watch_config
-        self.banner = banner
+        self.banner = banner  # about this session (the demo): shown in `?` help
+        self.badge = badge  # a word or two in the header ("DEMO")
         self.tick_seconds = tick_seconds
         self.show_archived = services.config.display.show_archived
         self.refresh_paused = False
@@ -125,7 +130,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     # ---- layout and start-up ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield AppHeader(tz=self.tz, clock=self.clock, id="header")
+        yield AppHeader(tz=self.tz, clock=self.clock, badge=self.badge, id="header")
         with Container(id="main"):
             yield ParcelTable(id="parcels")
             yield DetailPanel(tz=self.tz, id="detail")
@@ -167,9 +172,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.call_after_refresh(setattr, self, "_theme_from_user", True)
         notes = list(self.services.notes) + list(self.config.warnings)
         if notes:
-            self.notify("\n".join(notes), title="Configuration", timeout=12, markup=False)
-        if self.banner:
-            self.notify(self.banner, title="emstui", timeout=12, markup=False)
+            self.notify("\n".join(notes), title="Configuration", severity="warning",
+                        timeout=WARNING_TOAST_SECONDS, markup=False)
         # Cached data first, so the table is full before the first request goes out.
         self._states = self.store.states(self._parcels)
         checked = [st.last_checked for st in self._states.values() if st.last_checked]
@@ -229,6 +233,31 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             for sig in (signal.SIGHUP, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
+
+    # ---- toasts -----------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """As `App.notify`; an informational toast never stays longer than INFO_TOAST_SECONDS."""
+        if severity == "information":
+            timeout = min(timeout or INFO_TOAST_SECONDS, INFO_TOAST_SECONDS)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_notify(self, message: Notify) -> None:
+        """Keep at most MAX_TOASTS on screen: the oldest informational toasts make way.
+
+        Runs after Textual's own handler added the notification. Warnings and errors are never
+        cut short. Textual has no public API to drop one notification: `_notifications` and
+        `_unnotify` are what a toast's own click-to-dismiss uses (8.2.8).
+        """
+        shown = list(getattr(self, "_notifications", ()))
+        excess = len(shown) - MAX_TOASTS
+        older_info = [n for n in shown
+                      if n.severity == "information" and n is not message.notification]
+        for notification in older_info[:max(0, excess)]:
+            self._unnotify(notification, refresh=False)
+        if excess > 0 and older_info:
+            self._refresh_notifications()
 
     # ---- parcels, views and the table -----------------------------------------------------
 
