@@ -24,6 +24,7 @@ from apphelpers import (
     notifications,
     parcels_in_file,
     running,
+    screen_text,
     settle,
     static_text,
 )
@@ -288,6 +289,9 @@ async def test_question_mark_opens_help_listing_the_bindings(world: World) -> No
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        # The first thing help shows is the legend, colours named for the theme in force.
+        visible = screen_text(app)
+        assert "Status, as the table shows it" in visible and "◈ customs     yellow" in visible
         text = static_text(app, "#context-global")
         for line in ("Refresh the highlighted parcel now", "Watch a new tracking number",
                      "Filter the table by label", "Quit emstui"):

@@ -246,17 +246,18 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     def on_notify(self, message: Notify) -> None:
         """Keep at most MAX_TOASTS on screen: the oldest informational toasts make way.
 
-        Runs after Textual's own handler added the notification. Warnings and errors are never
-        cut short. Textual has no public API to drop one notification: `_notifications` and
-        `_unnotify` are what a toast's own click-to-dismiss uses (8.2.8).
+        Warnings and errors are never cut short. This handler may run before or after Textual's
+        own one adds the new notification, so it counts that one either way. Textual has no
+        public API to drop one notification: `_notifications` and `_unnotify` are what a toast's
+        own click-to-dismiss uses (8.2.8).
         """
-        shown = list(getattr(self, "_notifications", ()))
-        excess = len(shown) - MAX_TOASTS
-        older_info = [n for n in shown
-                      if n.severity == "information" and n is not message.notification]
-        for notification in older_info[:max(0, excess)]:
+        new = message.notification
+        older = [n for n in getattr(self, "_notifications", ()) if n is not new]
+        excess = len(older) + 1 - MAX_TOASTS
+        dropped = [n for n in older if n.severity == "information"][:max(0, excess)]
+        for notification in dropped:
             self._unnotify(notification, refresh=False)
-        if excess > 0 and older_info:
+        if dropped:
             self._refresh_notifications()
 
     # ---- parcels, views and the table -----------------------------------------------------
