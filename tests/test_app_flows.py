@@ -233,6 +233,7 @@ async def test_filter_by_label_then_sort_keeps_the_cursor_and_escape_clears(
         await pilot.press("s")  # next sort column: age, newest event first
         await drain(pilot)
         assert table.sort_column == "age"
+        assert notifications(app)[-1] == "Sorted by last scan"  # as the column header says
         assert table.order == [HOSTILE, SEOUL, CAMERA, PHONE]
         assert table.highlighted_number == CAMERA and app.detail.number == CAMERA
 

@@ -247,8 +247,7 @@ class ParcelTable(DataTable[Text]):
                     added += 1
                 elif before is not view and before != view:
                     updated += self._update_row(number, view)
-                    self._count_widths(before, -1)
-                    self._count_widths(view, 1)
+                    self._recount_widths(before, view)
             if added and self.fast_paths:
                 # Every new row would be measured cell by cell on idle to size auto-width
                 # columns (~1.5 s for 5000 rows); ours have fixed widths, so skip it.
@@ -326,6 +325,18 @@ class ParcelTable(DataTable[Text]):
         return changed
 
     # ---- layout, order and cursor ------------------------------------------------------------
+
+    def _recount_widths(self, before: ParcelView, after: ParcelView) -> None:
+        """Move a changed row's widths in the counts: only columns whose text changed."""
+        for column in _MEASURED:
+            old, new = column.text(before), column.text(after)
+            if old != new:
+                counts = self._width_counts[column.key]
+                old_width = cell_len(old)
+                counts[old_width] -= 1
+                if counts[old_width] <= 0:
+                    del counts[old_width]
+                counts[cell_len(new)] += 1
 
     def _count_widths(self, view: ParcelView, sign: int) -> None:
         for column in _MEASURED:
