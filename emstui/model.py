@@ -80,17 +80,47 @@ class Event:
     status: Status | None = None
     stage: Stage | None = None
     first_seen: datetime | None = None
+    sources: tuple[str, ...] = ()  # every source that reported this scan; empty: just `provider`
 
-    def identity(self) -> tuple[str, str, str]:
-        """What makes two reports the same event (used for de-duplication).
+    @property
+    def reported_by(self) -> tuple[str, ...]:
+        """Every source that reported this scan (see `emstui.timeline.event_identity`)."""
+        return self.sources or ((self.provider,) if self.provider else ())
 
-        The time is compared as wall time to the minute when it parsed, so one scan reported
-        as "2024-03-01 09:12" by one source and "2024-03-01T09:12:00+08:00" by another matches.
-        """
-        when = (self.time_local.replace(tzinfo=None).isoformat(timespec="minutes")
-                if self.time_local is not None else self.time_raw.strip())
-        return (when, " ".join(self.description.split()).casefold(),
-                " ".join(self.location.split()).casefold())
+
+@dataclass(frozen=True, slots=True)
+class ShipmentFacts:
+    """What a source says about the shipment beyond its events (17TRACK's `track_info`).
+
+    Every text is sanitised and bounded by the provider. `eta_from`/`eta_to` are the bounds of
+    the estimated delivery window as the source wrote them (a calendar window in the
+    destination's wall time: naive when no offset was given). Countries are ISO 3166 alpha-2.
+    `sync_status`/`sync_time` describe the source's own last fetch from a carrier, for the leg
+    in the worst shape (failing, else synced longest ago); `sync_carrier` names that carrier.
+    """
+
+    eta_from: datetime | None = None
+    eta_to: datetime | None = None
+    eta_source: str | None = None
+    origin_country: str | None = None
+    destination_country: str | None = None
+    local_number: str | None = None
+    local_provider: str | None = None
+    sub_status_text: str | None = None
+    sync_status: str | None = None
+    sync_time: datetime | None = None
+    sync_carrier: str | None = None
+
+    @property
+    def has_eta(self) -> bool:
+        return self.eta_from is not None or self.eta_to is not None
+
+    @property
+    def sync_ok(self) -> bool | None:
+        """True when the source says its last sync succeeded, False when not, None if unsaid."""
+        if self.sync_status is None:
+            return None
+        return self.sync_status.casefold() == "success"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +136,7 @@ class Tracking:
     raw_sub_status: str | None = None
     carriers: tuple[str, ...] = ()
     fingerprint: str | None = None
+    facts: ShipmentFacts | None = None  # None: this source reports no such facts
 
     @property
     def latest(self) -> Event | None:
@@ -132,4 +163,5 @@ class ParcelState:
     next_due: datetime | None = None
     backoff_level: int = 0
     first_seen: datetime | None = None
+    facts: ShipmentFacts | None = None  # the latest facts any source reported
     extra: dict[str, str] = field(default_factory=dict)

@@ -21,7 +21,7 @@ import httpx
 from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
-from emstui.model import Event, ParcelState
+from emstui.model import Event, ParcelState, ShipmentFacts
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
 from emstui.sanitize import clean_line
@@ -55,12 +55,21 @@ def _iso(when: datetime | None) -> str | None:
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "time": event.time_raw,
+        "time_local": _iso(event.time_local),
         "time_utc": _iso(event.time_utc),
         "location": event.location,
         "description": event.description,
         "provider": event.provider,
         "code": event.code,
+        "sources": list(event.reported_by),
     }
+
+
+def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
+    """The source's delivery window, bounds as the source wrote them (wall times)."""
+    if facts is None or not facts.has_eta:
+        return None
+    return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
 
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
@@ -107,6 +116,8 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
             "events": [event_json(e) for e in row.events],
             "error": row.error,
             "next_check": _iso(state.next_due) if state else None,
+            "eta": eta_json(state.facts if state else None),
+            "destination": state.facts.destination_country if state and state.facts else None,
         })
     document = {
         "generated_at": generated_at.isoformat(),

@@ -221,7 +221,7 @@ def _name_key(text: object) -> str:
         return ""
     s = re.sub(r"[^\w]+", " ", text.casefold()).strip()
     s = re.sub(r"\bcenter\b", "centre", s)
-    s = re.sub(r"\bpickup\b", "pick up", s)
+    s = re.sub(r"\bpick ?up\b", "pick up", s)
     return re.sub(r"^(?:the )?item ", "", s)
 
 
@@ -255,15 +255,44 @@ _NAME_ALIASES: dict[str, str] = {
     "Item out of sorting centre": "EDE",
 }
 
+# The labels the EMS Cooperative tracker prints (specs/ems-cooperative.md section 2, every label
+# seen live), with the UPU event each one corresponds to. These are not the UPU names above:
+# both vocabularies must map, since 17TRACK and national posts still send the UPU names.
+EMS_TRACKER_LABELS: dict[str, str] = {
+    "Posted": "EMA",
+    "Arrived at export office": "EMB",
+    "Presented to export customs and security": "EXA",
+    "Held for export customs inspection": "EXB",
+    "Released from export customs and security": "EXC",
+    "Export cancelled": "EXX",
+    "Departed from export office": "EMC",
+    "Arrived at destination import office": "EMD",
+    "Held at destination import office": "EDA",
+    "Presented to import customs": "EDB",
+    "Released from import customs": "EDC",
+    "Departed from destination import office": "EMF",
+    "Arrived at sorting center": "EDD",
+    "Arrived at post office": "EMG",
+    "Out for delivery": "EDG",
+    "Delivery attempted": "EMH",
+    "Delivered": "EMI",
+    "Returned to sender": "EDX",
+}
+
 _NAME_TO_CODE: dict[str, str] = {_name_key(e.name): e.code for e in UPU_EVENTS.values()}
 _NAME_TO_CODE[_name_key("Item out of sorting centre")] = "EDE"  # EMX's name is a legacy twin
 _NAME_TO_CODE.update({_name_key(k): v for k, v in _NAME_ALIASES.items()})
+_NAME_TO_CODE.update({_name_key(k): v for k, v in EMS_TRACKER_LABELS.items()})
 
 # Names whose meaning is more specific than their code's default status.
 _NAME_STATUS_OVERRIDE: dict[str, tuple[Status, Stage | None]] = {
     # Japan Post "Retention": kept at the post office for the addressee to collect.
     _name_key("Retention"): (_S.AVAILABLE_FOR_PICKUP, _G.DELIVERY_OFFICE),
     _name_key("Office closed. Retention."): (_S.AVAILABLE_FOR_PICKUP, _G.DELIVERY_OFFICE),
+    # The tracker's "Returned to sender" is the return itself, not an import termination
+    # awaiting a decision: the code is EDX (so it matches the same scan from 17TRACK), the
+    # meaning is RETURNED.
+    _name_key("Returned to sender"): (_S.RETURNED, None),
 }
 
 
@@ -271,7 +300,8 @@ def code_for_upu_name(text: str | None) -> str | None:
     """The UPU code for an event name as shown by trackers (EMS Cooperative, Japan Post), or None.
 
     Tolerant of case, spacing, punctuation, a leading "Item", "center"/"centre" and a trailing
-    "(by recipient)". "Returned to Sender" has no UPU code and gives None (see classify_text).
+    "(by recipient)". The EMS Cooperative tracker's plain labels ("Departed from export office")
+    map too, but only whole: appended detail is accepted after UPU names only.
     """
     key = _name_key(text)
     if not key:
@@ -287,7 +317,11 @@ def code_for_upu_name(text: str | None) -> str | None:
     return code
 
 
-_NAMES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(_NAME_TO_CODE, key=len, reverse=True))
+# Only UPU names and their national variants take appended detail; the tracker's short labels
+# must match whole ("Delivered to airline" is not "Delivered").
+_NAMES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(
+    set(_NAME_TO_CODE) - {_name_key(label) for label in EMS_TRACKER_LABELS},
+    key=len, reverse=True))
 
 
 # --- Event wording ---------------------------------------------------------------------------
@@ -322,8 +356,8 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], Status | None, Stage | None], ...] = t
          r"|\bnot delivered\b|\bundeliver|\bcould not be delivered\b|\babsence\b|\bnotice left\b"
          r"|\brefused\b|未妥投|投递失败|投递不成功|无法投递|未投递",
          _S.DELIVERY_FAILED, _G.OUT_FOR_DELIVERY),
-        (r"\bcollection point\b|\b(?:ready|available|awaiting) for (?:pick ?up|collection)"
-         r"|\bawaiting collection\b|\bpick ?up (?:point|location|station)\b"
+        (r"\bcollection point\b|\b(?:ready|available|awaiting) for (?:pick[ -]?up|collection)"
+         r"|\bawaiting collection\b|\bpick[ -]?up (?:point|location|station)\b"
          r"|待领取|待取|待自提|自提点|可领取|领取点",
          _S.AVAILABLE_FOR_PICKUP, _G.OUT_FOR_DELIVERY),
         (r"\bout for (?:physical )?delivery\b|\bwith (?:the )?courier\b|\bon (?:its )?way to "
@@ -339,7 +373,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], Status | None, Stage | None], ...] = t
         (r"\binformation received\b|\bpre-?advice\b|\belectronic (?:advice|information)\b"
          r"|\blabel created\b|\bshipment data\b|\bnot yet received\b|电子信息|已下单|预报",
          _S.INFO_RECEIVED, _G.NONE),
-        (r"\bposting\b|\bposted\b|\baccepted\b|\bacceptance\b|\bpicked up\b|\bcollected\b"
+        (r"\bposting\b|\bposted\b|\baccepted\b|\bacceptance\b|\bpicked[ -]up\b|\bcollected\b"
          r"|已收寄|收寄|揽收|揽件|引受", _S.IN_TRANSIT, _G.POSTED),
         (r"(?:离开|发往|已发出).*(?:互换局|交换局)"
          r"|\bdepart\w* (?:from )?(?:the )?(?:origin|outward)"

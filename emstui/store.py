@@ -17,7 +17,8 @@ from types import TracebackType
 from typing import Any
 
 from emstui.clock import Clock, SystemClock
-from emstui.model import Event, ParcelState, Stage, Status, Tracking
+from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status, Tracking
+from emstui.timeline import event_identity
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,21 @@ MAX_RAW_STATUS = 300
 MAX_ERROR = 2000
 MAX_FINGERPRINT = 256
 MAX_CARRIERS = 500
+MAX_SOURCES = 8  # sources named per event
+MAX_SOURCES_TEXT = 600
+MAX_FACT = 200  # each shipment fact (ETA source, last-mile number and carrier, sync status...)
 
 _EVENT_COLS = ("time_raw, description, location, provider, time_local, time_utc, code, status, "
-               "stage, first_seen")
+               "stage, first_seen, sources")
 _PARCEL_COLS = ("p.number, p.status, p.stage, p.provider, p.raw_status, p.raw_sub_status, "
                 "p.carriers, p.fingerprint, p.last_checked, p.last_changed, p.last_error, "
-                "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count")
+                "p.error_kind, p.next_due, p.backoff_level, p.first_seen, p.event_count, "
+                "p.facts_at, p.eta_from, p.eta_to, p.eta_source, p.origin_country, "
+                "p.destination_country, p.local_number, p.local_provider, p.sub_status_text, "
+                "p.sync_status, p.sync_time, p.sync_carrier")
+_FACT_COLS = ("eta_from", "eta_to", "eta_source", "origin_country", "destination_country",
+              "local_number", "local_provider", "sub_status_text", "sync_status", "sync_time",
+              "sync_carrier")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -73,9 +83,60 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _schema_one_timeline(conn: sqlite3.Connection) -> None:
+    """v2: events remember every source that reported them, and one scan reported by two
+    sources (17TRACK's UPU name and the EMS tracker's label, say) is one event.
+
+    Re-keys every stored event with `timeline.event_identity`, merges the rows that now share
+    a key (the earliest first-seen copy stays, attributed to every source), and renumbers the
+    order of each parcel's events, keeping it.
+    """
+    conn.execute("ALTER TABLE events ADD COLUMN sources TEXT")
+    rows = conn.execute(
+        "SELECT id, number, seq, pos, first_seen, time_raw, description, location, provider, "
+        "time_local, code FROM events ORDER BY number, first_seen, id").fetchall()
+    keep: dict[tuple[str, bytes], tuple[int, list[str]]] = {}
+    drop: list[int] = []
+    for (row_id, number, _seq, _pos, _first, time_raw, description, location, provider,
+         time_local, code) in rows:
+        event = Event(time_raw=time_raw or "", description=description or "",
+                      location=location or "", provider=provider or "",
+                      time_local=_parse_local(time_local), code=code)
+        key = (number, _identity(event))
+        if key in keep:
+            drop.append(row_id)
+            if provider and provider not in keep[key][1]:
+                keep[key][1].append(provider)
+        else:
+            keep[key] = (row_id, [provider] if provider else [])
+    conn.executemany("DELETE FROM events WHERE id = ?", [(row_id,) for row_id in drop])
+    # Two steps, so a new key can never meet a not-yet-updated old one in the unique index.
+    conn.execute("UPDATE events SET ident = ident || x'ff'")
+    conn.executemany("UPDATE events SET ident = ?, sources = ? WHERE id = ?",
+                     [(ident, json.dumps(sources), row_id)
+                      for (_, ident), (row_id, sources) in keep.items()])
+    for column in ("seq", "pos"):  # close the gaps the merged rows left, order kept
+        conn.execute(
+            f"UPDATE events SET {column} = (SELECT n FROM (SELECT id, "
+            f"row_number() OVER (PARTITION BY number ORDER BY {column}) - 1 AS n FROM events) r "
+            "WHERE r.id = events.id)")
+    conn.execute("UPDATE events SET seq = seq + 1")  # seq counts from 1, pos from 0
+    conn.execute("UPDATE parcels SET event_count = "
+                 "(SELECT count(*) FROM events e WHERE e.number = parcels.number)")
+def _schema_parcel_facts(conn: sqlite3.Connection) -> None:
+    """What a source says about the shipment beyond its events (model.ShipmentFacts).
+
+    `facts_at` is when a source last reported facts; NULL means none ever did. Columns only:
+    existing rows keep NULLs until a source that reports facts answers again.
+    """
+    for column in ("facts_at", *_FACT_COLS):
+        conn.execute(f"ALTER TABLE parcels ADD COLUMN {column} TEXT")
+
+
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _schema_v1, _schema_one_timeline, _schema_parcel_facts]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -113,6 +174,7 @@ class _StoredEvent:
     seq: int
     pos: int
     time_utc: str | None
+    sources: str | None
 
 
 class Store:
@@ -362,7 +424,8 @@ class Store:
                 "SELECT status, stage, event_count FROM parcels WHERE number = ?",
                 (number,)).fetchone()
             stored = [_StoredEvent(*row) for row in conn.execute(
-                "SELECT id, ident, seq, pos, time_utc FROM events WHERE number = ?", (number,))]
+                "SELECT id, ident, seq, pos, time_utc, sources FROM events WHERE number = ?",
+                (number,))]
             new_rows = self._merge_events(conn, number, tracking, stored, checked)
             old_status = None if old_status_text is None else _status(old_status_text)
             old_stage = None if old_stage_text is None else _stage(old_stage_text)
@@ -381,6 +444,11 @@ class Store:
                  _cap(",".join(tracking.carriers), MAX_CARRIERS) or None,
                  _cap_opt(tracking.fingerprint, MAX_FINGERPRINT), checked, changed, checked,
                  due, old_count + len(new_rows), number))
+            if tracking.facts is not None:
+                # A source without facts (the EMS tracker) keeps what another one reported.
+                conn.execute(
+                    f"UPDATE parcels SET facts_at = ?, {' = ?, '.join(_FACT_COLS)} = ? "
+                    "WHERE number = ?", (checked, *_fact_values(tracking.facts), number))
         new_rows.sort(key=lambda item: item[0])
         return ApplyResult(number=number, new_events=tuple(event for _, event in new_rows),
                            old_status=old_status, new_status=tracking.status,
@@ -395,13 +463,22 @@ class Store:
         known = {item.ident: item for item in stored}
         incoming: list[tuple[bytes, Event | None]] = []  # newest first; None marks a known event
         fresh: dict[bytes, Event] = {}
+        more_sources: dict[int, list[str]] = {}  # stored event id -> its sources, now longer
         for event in tracking.events:
             ident = _identity(event)
             if ident in known:
                 incoming.append((ident, None))
+                item = known[ident]
+                sources = more_sources.get(item.id) or _sources(item.sources)
+                added = [s for s in _reporters(event, tracking.provider) if s not in sources]
+                if added:
+                    more_sources[item.id] = sources + added
             elif ident not in fresh:
                 fresh[ident] = event
                 incoming.append((ident, event))
+        conn.executemany("UPDATE events SET sources = ? WHERE id = ?",
+                         [(_sources_text(sources), row_id)
+                          for row_id, sources in more_sources.items()])
         if not fresh:
             return []
         source = _merge_source_order([item.ident for item in
@@ -420,7 +497,7 @@ class Store:
              if (item.seq, item.pos) != (seq_of[item.ident], pos_of[item.ident])])
         conn.executemany(
             f"INSERT INTO events (number, ident, seq, pos, {_EVENT_COLS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(number, ident, seq_of[ident], pos_of[ident], *vals)
              for ident, vals in values.items()])
         return [(pos_of[ident], _row_to_event(vals)) for ident, vals in values.items()]
@@ -519,7 +596,26 @@ def _display_order(source: list[bytes], utc_of: dict[bytes, str | None]) -> list
 
 def _identity(event: Event) -> bytes:
     # 128 bits of SHA-256: collisions are out of reach, and the unique index stays small.
-    return hashlib.sha256(json.dumps(event.identity()).encode()).digest()[:16]
+    return hashlib.sha256(json.dumps(event_identity(event)).encode()).digest()[:16]
+
+
+def _reporters(event: Event, provider: str) -> list[str]:
+    return [_cap(s, MAX_SHORT) for s in event.reported_by] or [_cap(provider, MAX_SHORT)]
+
+
+def _sources(text: str | None) -> list[str]:
+    """The stored sources (a JSON list); anything unreadable counts as none."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
+
+
+def _sources_text(sources: Sequence[str]) -> str:
+    return _cap(json.dumps(list(sources)[:MAX_SOURCES]), MAX_SOURCES_TEXT)
 
 
 def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ...]:
@@ -533,24 +629,59 @@ def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ..
             None if time_utc is None else _utc_text(time_utc),
             _cap_opt(event.code, MAX_SHORT),
             None if event.status is None else event.status.value,
-            None if event.stage is None else event.stage.value, first_seen)
+            None if event.stage is None else event.stage.value, first_seen,
+            _sources_text(_reporters(event, provider)))
 
 
 def _row_to_event(row: Sequence[Any]) -> Event:
     (time_raw, description, location, provider, time_local, time_utc, code, status, stage,
-     first_seen) = row
+     first_seen, sources) = row
     return Event(time_raw=time_raw or "", description=description or "",
                  location=location or "", provider=provider or "",
                  time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc),
                  code=code, status=None if status is None else _status(status),
                  stage=None if stage is None else _stage(stage),
-                 first_seen=_parse_utc(first_seen))
+                 first_seen=_parse_utc(first_seen), sources=tuple(_sources(sources)))
+
+
+def _fact_values(facts: ShipmentFacts) -> tuple[str | None, ...]:
+    """Column values in _FACT_COLS order."""
+    def local(when: datetime | None) -> str | None:
+        return None if when is None else when.isoformat()
+
+    return (local(facts.eta_from), local(facts.eta_to),
+            _cap_opt(facts.eta_source, MAX_FACT), _cap_opt(facts.origin_country, MAX_SHORT),
+            _cap_opt(facts.destination_country, MAX_SHORT),
+            _cap_opt(facts.local_number, MAX_FACT), _cap_opt(facts.local_provider, MAX_FACT),
+            _cap_opt(facts.sub_status_text, MAX_FACT), _cap_opt(facts.sync_status, MAX_FACT),
+            None if facts.sync_time is None else _utc_text(
+                facts.sync_time if facts.sync_time.tzinfo else facts.sync_time.replace(
+                    tzinfo=UTC)),
+            _cap_opt(facts.sync_carrier, MAX_FACT))
+
+
+def _row_to_facts(facts_at: str | None, values: Sequence[Any]) -> ShipmentFacts | None:
+    if facts_at is None:
+        return None
+    (eta_from, eta_to, eta_source, origin, destination, local_number, local_provider,
+     sub_status_text, sync_status, sync_time, sync_carrier) = values
+    return ShipmentFacts(
+        eta_from=_parse_local(eta_from), eta_to=_parse_local(eta_to), eta_source=eta_source,
+        origin_country=origin, destination_country=destination, local_number=local_number,
+        local_provider=local_provider, sub_status_text=sub_status_text,
+        sync_status=sync_status, sync_time=_parse_utc(sync_time), sync_carrier=sync_carrier)
+
+
+_FACTS_AT = 16  # index of p.facts_at in a parcel row
+_LAST_EVENT_ID = _FACTS_AT + 1 + len(_FACT_COLS) + 1  # after the facts and the unseen count
 
 
 def _row_to_state(row: Sequence[Any]) -> ParcelState:
     (number, status, stage, provider, raw_status, raw_sub_status, carriers, fingerprint,
      last_checked, last_changed, last_error, error_kind, next_due, backoff_level, first_seen,
-     event_count, unseen, last_id) = row[:18]
+     event_count) = row[:_FACTS_AT]
+    facts = _row_to_facts(row[_FACTS_AT], row[_FACTS_AT + 1:_FACTS_AT + 1 + len(_FACT_COLS)])
+    unseen, last_id = row[_LAST_EVENT_ID - 1], row[_LAST_EVENT_ID]
     extra: dict[str, str] = {}
     if fingerprint:
         extra["fingerprint"] = fingerprint
@@ -560,11 +691,12 @@ def _row_to_state(row: Sequence[Any]) -> ParcelState:
         number=number, status=Status.UNKNOWN if status is None else _status(status),
         stage=Stage.NONE if stage is None else _stage(stage), provider=provider,
         raw_status=raw_status, raw_sub_status=raw_sub_status,
-        last_event=None if last_id is None else _row_to_event(row[18:]),
+        last_event=None if last_id is None else _row_to_event(row[_LAST_EVENT_ID + 1:]),
         event_count=int(event_count or 0), unseen_count=int(unseen or 0),
         last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
         last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due),
-        backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), extra=extra)
+        backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), facts=facts,
+        extra=extra)
 
 
 def _status(value: str) -> Status:

@@ -6,7 +6,8 @@ zone suffix "Z", "UTC", "GMT", "+08:00", "+0800", "+08", "UTC+8"):
 * ISO-8601: "2024-03-01T09:12:33Z", "2024-03-01T09:12:33+08:00", "2024-03-01 09:12"
 * year first: "2024/03/01 09:12", "2024.03.01 09:12", "2024年3月1日 09:12"
 * day first: "01.03.2024 09:12", "01-03-2024 09:12", "01/03/2024 09:12"
-* month names (English): "1 Mar 2024 09:12", "01-Mar-2024 09:12", "Mar 1, 2024 09:12"
+* month names (English): "1 Mar 2024 09:12", "01-Mar-2024 09:12", "Mar 1, 2024 09:12",
+  "Sep 1, 2026, 10:48 AM" (the EMS tracker's; any Unicode space before AM/PM)
 * WCF JSON dates: "/Date(1709284320000)/", "/Date(1709284320000+0800)/"
 * a date alone means midnight.
 
@@ -51,7 +52,8 @@ _D_MON_Y_RE = re.compile(
     r"^(?:[A-Za-z]{3,9},?\s+)?(?P<d>\d{1,2})[\s-]*(?P<mon>[A-Za-z]{3,9})\.?[\s,-]*"
     r"(?P<y>\d{4})" + _END, re.I)
 _MON_D_Y_RE = re.compile(
-    r"^(?:[A-Za-z]{3,9},?\s+)?(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+    r"^(?:[A-Za-z]{3,9},?\s+)?(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+    r"(?:\s*,\s*|\s+)"
     r"(?P<y>\d{4})" + _END, re.I)
 _WCF_RE = re.compile(r"^\\?/Date\((?P<ms>-?\d{1,15})(?P<off>[+-]\d{4})?\)\\?/$")
 

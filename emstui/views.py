@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Protocol
 
 from emstui import s10
 from emstui.advice import Level, silence_level
-from emstui.model import Event, ParcelState, Stage, Status
+from emstui.countries import country_name
+from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
 from emstui.sanitize import clean_line
 
@@ -19,6 +20,9 @@ STAGE_BAR_EMPTY = "▱"
 NO_VALUE = "—"
 UNSEEN_MARK = "●"  # new events since the user last looked at the parcel
 QUIET_MARKS: dict[str, str] = {"warn": "!", "alert": "!!"}  # after the last scan's age
+# A source that has not synced with the carrier for this long shows old news. 17TRACK syncs
+# every few hours (specs/17track.md section 12, cadence UNCONFIRMED): a day is several misses.
+SYNC_STALE_AFTER = timedelta(hours=24)
 
 # Single-cell glyphs that no terminal draws as emoji (no U+2714/U+2716 style characters).
 GLYPHS: dict[Status, str] = {
@@ -173,6 +177,15 @@ class ParcelView:
     unseen: int
     archived: bool
     refreshing: bool
+    destination: str = ""  # ISO code of the destination country a source reported, or ""
+    destination_name: str = ""
+    route: str = ""  # "China (CN) → Germany (DE)", "" when no source said
+    eta: str = ""  # "Fri 20 Nov – Mon 23 Nov", "" when no estimate (or the parcel is done)
+    eta_note: str = ""  # "estimate by 17TRACK · passed"
+    last_mile: str = ""  # "DHL Paket · EE123456785CN"
+    status_detail: str = ""  # the source's own words for its sub-status
+    sync: str = ""  # how fresh the source's copy of the carrier's data is
+    sync_problem: bool = False  # the source's sync is failing or stale
 
     @property
     def display_label(self) -> str:
@@ -288,6 +301,96 @@ def format_event_time(event: Event, tz: tzinfo) -> tuple[str, bool]:
     return (raw or NO_VALUE), False
 
 
+def format_day(day: date, today: date) -> str:
+    """"Fri 20 Nov", with the year when it is not this year's."""
+    text = f"{day:%a} {day.day} {day:%b}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def format_eta(facts: ShipmentFacts, today: date) -> str:
+    """The delivery window as calendar days of the destination, as the source wrote them."""
+    days = [d.date() for d in (facts.eta_from, facts.eta_to) if d is not None]
+    if not days:
+        return ""
+    if len(days) == 1 or days[0] == days[1]:
+        return format_day(days[0], today)
+    return f"{format_day(days[0], today)} – {format_day(days[1], today)}"
+
+
+def _country(code: str) -> str:
+    if not code:
+        return ""
+    name = country_name(code)
+    return f"{name} ({code})" if name else code
+
+
+@dataclass(frozen=True, slots=True)
+class FactsView:
+    """The ParcelView fields that come from a source's shipment facts."""
+
+    destination: str = ""
+    destination_name: str = ""
+    route: str = ""
+    eta: str = ""
+    eta_note: str = ""
+    last_mile: str = ""
+    status_detail: str = ""
+    sync: str = ""
+    sync_problem: bool = False
+
+
+_NO_FACTS = FactsView()
+
+
+def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: datetime
+               ) -> FactsView:
+    if facts is None:
+        return _NO_FACTS
+    # Providers keep only two-letter codes; cleaned again, the store being a file on disk.
+    origin = clean_line(facts.origin_country or "", limit=8)
+    destination = clean_line(facts.destination_country or "", limit=8)
+    origin_text, destination_text = _country(origin), _country(destination)
+    route = f"{origin_text or NO_VALUE} → {destination_text or NO_VALUE}" \
+        if origin_text or destination_text else ""
+    eta = eta_note = ""
+    if facts.has_eta and not status.is_final:
+        today = _to_utc(now).date()
+        eta = format_eta(facts, today)
+        notes = [f"estimate by {clean_line(facts.eta_source, limit=40)}"] \
+            if facts.eta_source else []
+        last = facts.eta_to or facts.eta_from
+        if last is not None and last.date() < today:
+            notes.append("passed")
+        eta_note = " · ".join(notes)
+    local_number = facts.local_number
+    if local_number is not None and local_number.replace(" ", "").upper() == number.upper():
+        local_number = "same number"
+    last_mile = " · ".join(clean_line(t, limit=60)
+                           for t in (facts.local_provider, local_number) if t)
+    sync, sync_problem = _sync_text(facts, status, now)
+    return FactsView(
+        destination=destination,
+        destination_name=(country_name(destination) or "") if destination else "",
+        route=route, eta=eta, eta_note=eta_note, last_mile=last_mile,
+        status_detail=clean_line(facts.sub_status_text or ""),
+        sync=sync, sync_problem=sync_problem)
+
+
+def _sync_text(facts: ShipmentFacts, status: Status, now: datetime) -> tuple[str, bool]:
+    """(words, is_a_problem) for the source's own sync with the carrier."""
+    ok = facts.sync_ok
+    when = f"last synced {format_relative(facts.sync_time, now)}" \
+        if facts.sync_time is not None else "never synced"
+    carrier = f" with {clean_line(facts.sync_carrier, limit=60)}" if facts.sync_carrier else ""
+    if ok is False:
+        return f"failing ({clean_line(facts.sync_status, limit=32)}){carrier}; {when}", True
+    if facts.sync_time is None:
+        return ("ok" if ok else ""), False
+    if not status.is_final and now - _to_utc(facts.sync_time) > SYNC_STALE_AFTER:
+        return f"stale: {when}{carrier}", True
+    return f"ok, {when}", False
+
+
 # ---- the view --------------------------------------------------------------------------------
 
 
@@ -358,6 +461,7 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
     else:
         checked = format_relative(state.last_checked, now)
     provider = (state.provider if state else None) or parcel.provider or ""
+    shipment = facts_view(number, state.facts if state else None, status, now)
     return ParcelView(
         number=number,
         label=clean_line(parcel.label),
@@ -396,6 +500,15 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         unseen=state.unseen_count if state else 0,
         archived=parcel.archived,
         refreshing=refreshing,
+        destination=shipment.destination,
+        destination_name=shipment.destination_name,
+        route=shipment.route,
+        eta=shipment.eta,
+        eta_note=shipment.eta_note,
+        last_mile=shipment.last_mile,
+        status_detail=shipment.status_detail,
+        sync=shipment.sync,
+        sync_problem=shipment.sync_problem,
     )
 
 
@@ -510,8 +623,14 @@ TABLE_COLUMNS: tuple[Column, ...] = (
     Column("next", "Next check", 9, Width(6, 18), _next_text,
            sort=lambda v: (v.next_at or _FAR_FUTURE, v.number)),
 )
+# Sorts for values the table has no column for yet. The destination becomes a column with one
+# declaration above, e.g. Column("destination", "To", 7, Width(2, 4), lambda v: v.destination,
+# sort=...), and its entry here then goes.
+_EXTRA_SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
+    "destination": lambda v: (v.destination or "~", v.number),  # unknown last
+}
 SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
-    c.key: c.sort_key() for c in TABLE_COLUMNS}
+    **_EXTRA_SORT_KEYS, **{c.key: c.sort_key() for c in TABLE_COLUMNS}}
 DEFAULT_SORT = "status"
 
 

@@ -136,6 +136,10 @@ async def test_hostile_carrier_text_is_shown_literally_and_stays_inert(world: Wo
         assert "[@click=app.quit]Click me[/]" in text
         assert "<script>alert(1)</script>" in text
         assert not any(ch in text for ch in "\x1b\x00\x7f\u202e")
+        # What 17TRACK says about the shipment is carrier text too.
+        assert "[@click=app.quit]Click me[/] RED" in text  # its sub-status description
+        assert "Last mile  [bold]x[/] EDISREVER · same number" in text
+        assert "· estimate by NULDELEND" in text
 
         await pilot.press("enter")  # focus the detail panel and scroll its events into view
         await pilot.press("end")

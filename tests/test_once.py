@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,9 @@ MOVING = make_number("EE", "00000003", "CN")
 REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks it
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
-               "events", "error", "next_check"}
-EVENT_KEYS = {"time", "time_utc", "location", "description", "provider", "code"}
+               "events", "error", "next_check", "eta", "destination"}
+EVENT_KEYS = {"time", "time_local", "time_utc", "location", "description", "provider", "code",
+              "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
 UNSAFE = ("\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x9d", "\u202e")
 
@@ -157,7 +158,10 @@ def test_once_json_reports_every_parcel_with_its_status(
     assert parcels[DELIVERED]["label"] == "Tea"
     assert all(p["changed"] and p["error"] is None for p in parcels.values())
     assert parcels[UNSCANNED]["events"] == [] and parcels[UNSCANNED]["last_event"] is None
-    assert parcels[CUSTOMS]["last_event"]["description"].startswith("Item held by import Customs")
+    held = parcels[CUSTOMS]["last_event"]
+    assert held["code"] == "EME"
+    assert held["description"].startswith(
+        "Held by import customs" if provider == "ems" else "Item held by import Customs")
     assert parcels[DELIVERED]["last_event"]["code"] == "EMI"
     assert parcels[DELIVERED]["next_check"] is None  # delivered: polling stops by default
     assert datetime.fromisoformat(parcels[CUSTOMS]["next_check"]) > clock.now()
@@ -181,12 +185,49 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
     journey = sim.journeys.visible_events(DELIVERED, sim.sim_now())
     assert [e["code"] for e in parcel["events"]] == [e.code for e in reversed(journey)]
     assert parcel["last_event"] == parcel["events"][0]
-    assert parcel["last_event"]["location"] == journey[-1].location
     if provider == "17track":  # 17TRACK gives offsets, so the UTC instant is known
+        assert parcel["last_event"]["location"] == journey[-1].location
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
+        assert parcel["last_event"]["time_local"] == journey[-1].time_iso
+        assert parcel["destination"] == sim.journeys.journey(DELIVERED).destination.code
     else:  # the EMS tracker gives the scan site's wall time only
-        assert parcel["last_event"]["time"] == journey[-1].ems_time
+        assert parcel["last_event"]["location"] == journey[-1].ems_location
+        assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
+        assert parcel["last_event"]["time_local"] == \
+            journey[-1].local_time.replace(tzinfo=None).isoformat()
+        assert parcel["destination"] is None
+    assert parcel["eta"] is None  # delivered: 17TRACK no longer estimates
+
+
+@pytest.mark.parametrize("provider", ["ems", "17track"])
+def test_once_json_shows_the_eta_window_and_destination_from_17track(
+        sim: SimServer, clock: FakeClock, config: Path, provider: str) -> None:
+    assign_last_visible(sim, MOVING, "normal", "EMD")  # departed, arrived at destination
+    journey = sim.journeys.journey(MOVING)
+    write_config(config, sim, [MOVING], provider=provider)
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    if provider == "ems":  # the EMS tracker knows neither
+        assert parcel["eta"] is None and parcel["destination"] is None
+        return
+    assert parcel["destination"] == journey.destination.code
+    assert set(parcel["eta"]) == {"from", "to", "source"}
+    start = datetime.fromisoformat(parcel["eta"]["from"])
+    end = datetime.fromisoformat(parcel["eta"]["to"])
+    departed = next(e for e in journey.events if e.code == "EMC")
+    # A window of local midnights at the destination, a few days after departure.
+    zone = journey.destination.tz
+    assert start.utcoffset() == datetime.combine(start.date(), time(0), zone).utcoffset()
+    assert (start.hour, start.minute, end.hour, end.minute) == (0, 0, 0, 0)
+    assert timedelta(days=2) <= end - start <= timedelta(days=4, hours=1)
+    assert departed.time < start < departed.time + timedelta(days=8)
+    assert parcel["eta"]["source"] == "17TRACK"
+    for event in parcel["events"]:
+        assert datetime.fromisoformat(event["time_local"]).tzinfo is not None
+        assert datetime.fromisoformat(event["time_local"]) == \
+            datetime.fromisoformat(event["time_utc"])
 
 
 def test_once_through_the_cli_prints_one_text_line_per_parcel(
@@ -309,7 +350,7 @@ def test_changed_prints_nothing_when_nothing_changed_then_only_the_parcel_that_m
     assert MOVING in line and "Shoes" in line
     newest = sim.journeys.visible_events(MOVING, sim.sim_now())[-1]
     assert newest.code not in ("EMA", "EMB", "EMC")  # it did move on
-    assert newest.description[:30] in line
+    assert newest.label in line  # what the EMS tracker prints, not the UPU name
     assert sorted(requested(sim)[before + 2:]) == sorted([MOVING, CUSTOMS])
 
     fourth = once(config, clock, changed_only=True, as_json=True)
@@ -394,6 +435,21 @@ def test_hostile_carrier_text_is_printed_without_escape_sequences(
         strings = [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
         assert strings and not [s for s in strings for c in UNSAFE if c in s]
         assert not any(h in s for s in strings for h in HOSTILE_STRINGS[2:6])
+
+
+def test_once_json_facts_from_a_hostile_17track_answer_are_inert(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_last_visible(sim, MOVING, "hostile", "EDC")  # past departure: a window is sent
+    write_config(config, sim, [MOVING], provider="17track")
+    result = once(config, clock, as_json=True)
+    assert result.code == 0, result.err
+    parcel = result.parcels()[MOVING]
+    assert parcel["eta"]["source"] == "NULDELEND"
+    assert parcel["destination"] == sim.journeys.journey(MOVING).destination.code
+    strings = [parcel["eta"]["source"], parcel["destination"]]
+    strings += [v for e in parcel["events"] for v in e.values() if isinstance(v, str)]
+    assert not [s for s in strings for c in UNSAFE if c in s]
+    assert all(len(s) <= 500 for s in strings)
 
 
 # ---- which parcels are refreshed ----------------------------------------------------------------
@@ -550,3 +606,22 @@ def test_a_rejected_17track_key_exits_1_and_says_it_waits_for_a_config_change(
     assert problem.startswith("emstui: 17track: auth:")
     assert problem.endswith("not retried until the configuration changes")
     assert "wrong-key-123" not in result.out + result.err
+
+
+def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_once(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    journey = sim.journeys.assign(DELIVERED, "customs_hold",
+                                  posted_at=sim.sim_now() - timedelta(days=40))
+    write_config(config, sim, [DELIVERED], provider="17track")
+    first = once(config, clock, as_json=True)
+    assert first.code == 0, first.err
+    write_config(config, sim, [DELIVERED], provider="ems")  # e.g. the key ran out of quota
+    second = once(config, clock, as_json=True, include_all=True)
+    assert second.code == 0, second.err
+    (parcel,) = second.json()["parcels"]
+    assert parcel["provider"] == "ems"
+    events = parcel["events"]
+    assert [e["code"] for e in events] == [e.code for e in reversed(journey.events)]
+    assert all(len(e["sources"]) == 2 and e["sources"][-1] == "ems" for e in events)
+    assert all(e["sources"][0].startswith("17track") for e in events)
+    assert parcel["changed"] is False  # nothing new: the EMS tracker saw the same scans

@@ -7,17 +7,17 @@ import json
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_checks import assert_hostile_text_inert
+from hostile_checks import assert_hostile_text_inert, assert_inert, facts_texts
 
 from emstui import __version__
 from emstui.clock import FakeClock
-from emstui.model import Stage, Status
+from emstui.model import ShipmentFacts, Stage, Status
 from emstui.providers import make_provider
 from emstui.providers.base import (
     AuthenticationError,
@@ -31,7 +31,7 @@ from emstui.providers.base import (
 )
 from emstui.providers.seventeentrack import SeventeenTrackProvider
 from emstui.sim import SimServer
-from emstui.sim.journeys import HOSTILE_BIDI, HOSTILE_CSI
+from emstui.sim.journeys import HOSTILE_BIDI, HOSTILE_CLICK, HOSTILE_CSI, HOSTILE_STRINGS
 from emstui.sim.numbers import make_number
 from emstui.store import Store
 
@@ -442,6 +442,164 @@ async def test_a_server_echoing_the_key_never_leaks_it(
     assert "echo" in result.error.message and KEY not in result.error.message
 
 
+# -- shipment facts (spec section 8: time_metrics, shipping_info, misc_info, sync) ---------------
+
+def with_facts(**changes: Any) -> dict[str, Any]:
+    """The spec item with its empty facts filled in the way the spec describes the fields."""
+    item = copy.deepcopy(SPEC_ITEM)
+    info = item["track_info"]
+    info["latest_status"] = {"status": "InTransit", "sub_status": "InTransit_Arrival",
+                             "sub_status_descr": "Arrived in the destination country"}
+    info["time_metrics"]["estimated_delivery_date"] = {
+        "source": "Official", "from": "2022-04-06T00:00:00-07:00",
+        "to": "2022-04-08T00:00:00-07:00"}
+    info["shipping_info"]["shipper_address"]["country"] = "CN"
+    info["misc_info"].update(local_number="9400100000000000000000", local_provider="USPS",
+                             local_key=21051)
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        target = info["misc_info"] if section == "misc" else info["latest_status"]
+        target[field] = value
+    return item
+
+
+async def track_one(canned: Canned, provider: SeventeenTrackProvider,
+                    registrations: MemoryRegistrations, item: dict[str, Any]) -> Any:
+    registrations.mark_registered(UPS, "17track", at=START)
+    canned.reply(envelope([item]))
+    [result] = await provider.track([UPS])
+    assert result.tracking is not None, result.error
+    return result.tracking
+
+
+async def test_spec_sample_facts_are_its_countries_and_sync(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations) -> None:
+    facts = (await track_one(canned, on_canned, registrations, SPEC_ITEM)).facts
+    assert facts == ShipmentFacts(
+        origin_country="US", destination_country="US", sync_status="Success",
+        sync_time=datetime(2022, 4, 29, 8, 6, 6, tzinfo=UTC), sync_carrier="UPS")
+    assert not facts.has_eta and facts.sync_ok  # null window, "" last-mile fields: absent
+
+
+async def test_filled_facts_are_kept(canned: Canned, on_canned: SeventeenTrackProvider,
+                                     registrations: MemoryRegistrations) -> None:
+    facts = (await track_one(canned, on_canned, registrations, with_facts())).facts
+    pacific = timezone(timedelta(hours=-7))
+    assert facts.eta_from == datetime(2022, 4, 6, tzinfo=pacific)
+    assert facts.eta_to == datetime(2022, 4, 8, tzinfo=pacific)
+    assert facts.eta_source == "Official"
+    assert (facts.origin_country, facts.destination_country) == ("CN", "US")
+    assert (facts.local_number, facts.local_provider) == ("9400100000000000000000", "USPS")
+    assert facts.sub_status_text == "Arrived in the destination country"
+
+
+@pytest.mark.parametrize("window", [
+    {"source": None, "from": "2022-04-06", "to": None},
+    {"source": 7, "from": "2022-04-06 00:00", "to": "garbage"},
+    {"from": "2022-04-06T00:00:00Z"},
+])
+async def test_a_partial_or_date_only_window_keeps_what_parses(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations, window: dict[str, Any]) -> None:
+    item = with_facts()
+    item["track_info"]["time_metrics"]["estimated_delivery_date"] = window
+    facts = (await track_one(canned, on_canned, registrations, item)).facts
+    assert facts.eta_from is not None and facts.eta_from.date() == date(2022, 4, 6)
+    assert facts.eta_to is None
+    assert facts.eta_source in (None, "7")
+
+
+async def test_a_reversed_window_is_put_in_order(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations) -> None:
+    item = with_facts()
+    item["track_info"]["time_metrics"]["estimated_delivery_date"].update(
+        {"from": "2022-04-09", "to": "2022-04-07"})
+    facts = (await track_one(canned, on_canned, registrations, item)).facts
+    assert (facts.eta_from, facts.eta_to) == (datetime(2022, 4, 7), datetime(2022, 4, 9))
+
+
+ODD_VALUES: list[Any] = [None, "", "   ", 0, -1, 1.5, True, [], {}, ["DE"], {"code": "DE"},
+                         "not a date", "9999-12-31", "0001-01-01", "DEU", "D", "x" * 100_000,
+                         "2022-13-45T99:99:99Z", "\x00\x1b[2J"]
+
+
+@pytest.mark.parametrize("odd", ODD_VALUES, ids=range(len(ODD_VALUES)))
+async def test_odd_typed_facts_never_crash_and_stay_bounded(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations, odd: Any) -> None:
+    item = copy.deepcopy(SPEC_ITEM)
+    info = item["track_info"]
+    info["time_metrics"]["estimated_delivery_date"] = {"source": odd, "from": odd, "to": odd}
+    info["shipping_info"]["shipper_address"]["country"] = odd
+    info["shipping_info"]["recipient_address"] = odd
+    info["misc_info"].update(local_number=odd, local_provider=odd)
+    info["latest_status"]["sub_status_descr"] = odd
+    leg = info["tracking"]["providers"][0]
+    leg.update(latest_sync_status=odd, latest_sync_time=odd, provider=odd)
+    item["destination_country"] = odd
+    tracking = await track_one(canned, on_canned, registrations, item)
+    facts = tracking.facts
+    for text in facts_texts(facts):
+        assert_inert(text, limit=200)
+    for country in (facts.origin_country, facts.destination_country):
+        assert country is None or (len(country) == 2 and country.isalpha() and
+                                   country.isupper())
+    for bound in (facts.eta_from, facts.eta_to):
+        assert bound is None or 2000 <= bound.year <= 2099
+    assert len(tracking.events) == 3  # the events are untouched by odd facts
+
+
+async def test_whole_blocks_of_the_wrong_type_give_no_facts_but_a_tracking(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations) -> None:
+    item = copy.deepcopy(SPEC_ITEM)
+    item["track_info"].update(time_metrics="soon", shipping_info=[1, 2], misc_info=None,
+                              latest_status={"status": "Delivered"})
+    item["track_info"]["tracking"]["providers"][0].pop("latest_sync_status")
+    item["track_info"]["tracking"]["providers"][0].pop("latest_sync_time")
+    facts = (await track_one(canned, on_canned, registrations, item)).facts
+    assert facts == ShipmentFacts()
+
+
+async def test_every_fact_text_from_a_hostile_reply_is_inert(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations) -> None:
+    for hostile in HOSTILE_STRINGS:
+        item = with_facts(misc__local_number=hostile, misc__local_provider=hostile,
+                          status__sub_status_descr=hostile)
+        info = item["track_info"]
+        info["time_metrics"]["estimated_delivery_date"]["source"] = hostile
+        leg = info["tracking"]["providers"][0]
+        leg.update(latest_sync_status=hostile, provider={"name": hostile})
+        facts = (await track_one(canned, on_canned, registrations, item)).facts
+        texts = facts_texts(facts)
+        assert len(texts) == 8
+        for text in texts:
+            assert_inert(text, limit=200)
+        assert facts.sync_ok is False  # an unknown sync status is not a healthy one
+    assert "[@click=app.quit]Click me[/]" in facts_texts(
+        (await track_one(canned, on_canned, registrations, with_facts(
+            status__sub_status_descr=HOSTILE_CLICK))).facts)
+
+
+async def test_sync_reports_the_failing_leg_else_the_one_synced_longest_ago(
+        canned: Canned, on_canned: SeventeenTrackProvider,
+        registrations: MemoryRegistrations) -> None:
+    item = copy.deepcopy(SPEC_ITEM)
+    legs = item["track_info"]["tracking"]["providers"]
+    legs.append(copy.deepcopy(legs[0]))
+    legs[1]["provider"] = {"name": "USPS"}
+    legs[1]["latest_sync_time"] = "2022-04-20T08:00:00Z"
+    facts = (await track_one(canned, on_canned, registrations, item)).facts
+    assert (facts.sync_status, facts.sync_carrier) == ("Success", "USPS")
+    assert facts.sync_time == datetime(2022, 4, 20, 8, tzinfo=UTC)
+    legs[0]["latest_sync_status"] = "Failure"
+    facts = (await track_one(canned, on_canned, registrations, item)).facts
+    assert (facts.sync_status, facts.sync_carrier, facts.sync_ok) == ("Failure", "UPS", False)
+
+
 # -- against the simulated account ---------------------------------------------------------------
 
 async def test_new_number_is_registered_as_china_ems_then_tracked(
@@ -587,11 +745,40 @@ async def test_bad_key_is_an_authentication_error_naming_the_setting(
 
 async def test_hostile_text_arrives_inert_with_markup_characters_intact(
         sim: SimServer, on_sim: SeventeenTrackProvider, clock: FakeClock) -> None:
-    sim.journeys.assign(EMS_CN, "hostile", posted_at=clock.now() - timedelta(days=30))
+    probe = sim.journeys.assign(EMS_CN, "hostile", posted_at=clock.now())
+    released = next(e for e in probe.events if e.code == "EDC")  # the last poisoned event
+    sim.journeys.assign(EMS_CN, "hostile",
+                        posted_at=clock.now() - released.offset - timedelta(minutes=1))
     [result] = await on_sim.track([EMS_CN])
     texts = assert_hostile_text_inert(result.tracking)
     joined = "\n".join(texts)
     assert HOSTILE_CSI not in joined and HOSTILE_BIDI not in joined
+    assert result.tracking is not None
+    facts = result.tracking.facts
+    for text in facts_texts(facts):
+        assert_inert(text, limit=200)
+    assert facts is not None and facts.local_provider and facts.sub_status_text
+    assert "[bold]x[/]" in facts.local_provider  # markup stays literal text
+    assert facts.sub_status_text == "[@click=app.quit]Click me[/] RED"
+    assert facts.eta_source == "NULDELEND"
+    assert facts.sync_carrier is not None and facts.sync_carrier.startswith("link Long")
+    assert all(len(c) <= 60 for c in result.tracking.carriers)
+
+
+async def test_a_failing_sync_at_17track_is_reported(
+        sim: SimServer, on_sim: SeventeenTrackProvider, clock: FakeClock) -> None:
+    sim.journeys.assign(EMS_CN, "normal", posted_at=clock.now() - timedelta(days=2))
+    [first] = await on_sim.track([EMS_CN])
+    assert first.tracking is not None and first.tracking.facts is not None
+    assert first.tracking.facts.sync_ok
+    synced = first.tracking.facts.sync_time
+    assert synced is not None and clock.now() - timedelta(hours=4) < synced <= clock.now()
+    sim.track17.fail_sync(EMS_CN, clock.now())
+    clock.advance(3 * 86400)
+    [later] = await on_sim.track([EMS_CN])
+    assert later.tracking is not None and later.tracking.facts is not None
+    assert (later.tracking.facts.sync_status, later.tracking.facts.sync_time) == (
+        "Failure", synced)
 
 
 # -- transport and HTTP faults from the simulator -----------------------------------------------

@@ -28,6 +28,7 @@ from emstui.providers.ems import EmsProvider
 from emstui.sim import SimServer
 from emstui.sim.journeys import HOSTILE_BIDI, HOSTILE_CONTROL, HOSTILE_CSI, HOSTILE_HTML
 from emstui.sim.numbers import make_number
+from emstui.timeline import event_identity
 
 EMS_CN = "EE123456785CN"
 
@@ -105,6 +106,60 @@ def provider_for(url: str, clock: FakeClock, *, timeout: float = 5.0,
     return EmsProvider(clock=clock, base_url=url, timeout=timeout, user_agent=user_agent)
 
 
+# -- pages in the live shape (ems-cooperative.md §2): built exactly to the spec, with synthetic
+# numbers and facility names. The id sits on a wrapper div; a plain table inside; US dates.
+
+LIVE_EVENTS = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>EMS tracking</title></head>
+<body>
+  <form method="get"><input id="publicTrackingView.itemId" name="itemId" value="EE123456785CN">
+  </form>
+  <div class="result-table hidden" id="table-EE123456785CN">
+    <table>
+      <thead>
+        <tr><th class="header-cell">Date and time</th><th class="header-cell">Status of Item</th><th class="header-cell">Location</th></tr>
+      </thead>
+      <tbody class="tbody">
+        <tr class="result-table-row"><td>Nov 9, 2026, 3:57 PM</td><td>Posted</td><td>SHENZHEN EMS</td></tr>
+        <tr class="result-table-row"><td>Nov 10, 2026, 1:02\u00a0AM</td><td>Arrived at export office</td><td>GUANGZHOU</td></tr>
+        <tr class="result-table-row"><td>Nov 10, 2026, 4:30\u202fAM</td><td>Presented to export customs and security</td><td>GUANGZHOU</td></tr>
+        <tr class="result-table-row"><td>Nov 10, 2026, 9:12 AM</td><td>Released from export customs and security</td><td>GUANGZHOU</td></tr>
+        <tr class="result-table-row"><td>Nov 11, 2026, 10:48 PM</td><td>Departed from export office</td><td>GUANGZHOU</td></tr>
+        <tr class="result-table-row"><td>Nov 14, 2026, 7:15 AM</td><td>Arrived at destination import office</td><td>FRANKFURT</td></tr>
+        <tr class="result-table-row"><td>Nov 14, 2026, 9:40 AM</td><td>Held at destination import office</td><td>FRANKFURT</td></tr>
+        <tr class="result-table-row"><td>Nov 14, 2026, 12:05 PM</td><td>Presented to import customs</td><td>FRANKFURT</td></tr>
+      </tbody>
+    </table>
+  </div>
+</body>
+</html>
+"""  # noqa: E501
+
+LIVE_NOT_FOUND = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>EMS tracking</title></head>
+<body>
+  <div class="result-table hidden" id="table-EE700000000CN">
+    <table>
+      <thead><tr><th class="header-cell">Date and time</th><th class="header-cell">Status of Item</th><th class="header-cell">Location</th></tr></thead>
+      <tbody class="tbody"><tr><td colspan="3" class="no-results-found">There were no results found.</td></tr></tbody>
+    </table>
+  </div>
+</body></html>
+"""  # noqa: E501
+
+LIVE_NOT_EMS = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>EMS tracking</title></head>
+<body>
+  <div class="result-table hidden" id="table-EE123456785CN">
+    <ul class="error"><li>Tracking number ''EE123456785CN'' does not denote an EMS item.</li></ul>
+  </div>
+</body></html>
+"""
+
+
+# -- the old shape (the spec's first version: id on the table, UPU names, ISO-like dates). Kept to
+# prove the parser still reads it.
 PAGE_5A = """<!-- ILLUSTRATIVE RECONSTRUCTION, NOT A CAPTURED PAGE -->
 <!DOCTYPE html>
 <html lang="en">
@@ -172,7 +227,166 @@ PAGE_5D = """<!DOCTYPE html>
 """
 
 
-# -- spec pages ----------------------------------------------------------------------------------
+async def track_page(canned: Canned, clock: FakeClock, page: str, number: str = EMS_CN):
+    canned.reply(page)
+    provider = provider_for(canned.url, clock)
+    try:
+        [result] = await provider.track([number])
+    finally:
+        await provider.aclose()
+    return result
+
+
+# -- live shape ----------------------------------------------------------------------------------
+
+async def test_live_page_gives_every_event_newest_first_with_upu_codes_and_wall_times(
+        canned: Canned, clock: FakeClock) -> None:
+    tracking = (await track_page(canned, clock, LIVE_EVENTS)).tracking
+    assert tracking is not None
+    assert [e.code for e in tracking.events] == [
+        "EDB", "EDA", "EMD", "EMC", "EXC", "EXA", "EMB", "EMA"]
+    assert tracking.status is Status.IN_CUSTOMS and tracking.stage is Stage.CUSTOMS
+    assert [e.time_local for e in tracking.events[-3:]] == [
+        datetime(2026, 11, 10, 4, 30), datetime(2026, 11, 10, 1, 2), datetime(2026, 11, 9, 15, 57)]
+    assert all(e.time_local is not None and e.time_utc is None for e in tracking.events)
+    arrived = tracking.events[2]
+    assert (arrived.description, arrived.location, arrived.time_raw) == (
+        "Arrived at destination import office", "FRANKFURT", "Nov 14, 2026, 7:15 AM")
+    assert arrived.time_local == datetime(2026, 11, 14, 7, 15)
+
+
+async def test_live_page_after_export_release_is_in_transit_not_held(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_EVENTS.split('<tr class="result-table-row"><td>Nov 11')[0] + "</tbody></table>"
+    tracking = (await track_page(canned, clock, page + "</div></body></html>")).tracking
+    assert tracking is not None and tracking.events[0].code == "EXC"
+    assert tracking.status is Status.IN_TRANSIT and tracking.stage is Stage.EXPORT
+
+
+async def test_live_not_found_page_is_not_found(canned: Canned, clock: FakeClock) -> None:
+    result = await track_page(canned, clock, LIVE_NOT_FOUND, "EE700000000CN")
+    assert result.error is not None and result.error.kind == "not_found"
+
+
+async def test_live_not_ems_page_is_unsupported(canned: Canned, clock: FakeClock) -> None:
+    result = await track_page(canned, clock, LIVE_NOT_EMS)
+    assert result.error is not None and result.error.kind == "unsupported"
+    assert not result.error.retryable
+
+
+async def test_only_our_wrapper_is_read_when_the_page_holds_two(canned: Canned,
+                                                                clock: FakeClock) -> None:
+    other = LIVE_NOT_FOUND.split("<body>")[1].split("</body>")[0].replace(
+        "EE700000000CN", "EE000000000CN")
+    ours = LIVE_EVENTS.split("<body>")[1].split("</body>")[0]
+    for body in (other + ours, ours + other):
+        tracking = (await track_page(canned, clock, f"<html><body>{body}</body></html>")).tracking
+        assert tracking is not None and len(tracking.events) == 8
+
+
+async def test_wrapper_without_a_table_is_a_layout_error_naming_the_table(
+        canned: Canned, clock: FakeClock) -> None:
+    page = f'<div class="result-table" id="table-{EMS_CN}"><p>Loading…</p></div>'
+    with pytest.raises(BadResponseError, match=f"no table inside the element table-{EMS_CN}"):
+        await track_page(canned, clock, page)
+
+
+async def test_page_without_our_wrapper_is_a_layout_error_naming_the_id(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_EVENTS.replace('id="table-EE123456785CN"', 'id="results"')
+    with pytest.raises(BadResponseError, match=f"no element with id table-{EMS_CN}") as info:
+        await track_page(canned, clock, page)
+    assert "layout may have changed" in str(info.value)
+
+
+async def test_table_with_only_headers_is_a_layout_error_naming_the_rows(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_NOT_FOUND.replace("EE700000000CN", EMS_CN).replace(
+        '<tr><td colspan="3" class="no-results-found">There were no results found.</td></tr>', "")
+    with pytest.raises(BadResponseError, match="no event rows"):
+        await track_page(canned, clock, page)
+
+
+async def test_headers_are_matched_by_keyword_whatever_their_order_and_extras(
+        canned: Canned, clock: FakeClock) -> None:
+    page = (f'<div id="table-{EMS_CN}"><table><tr><th>Location</th><th>Country</th>'
+            "<th>Status of Item</th><th>Date and time</th></tr>"
+            '<tr><td>FRANKFURT</td><td>DE</td><td>Arrived at destination import office</td>'
+            "<td>Nov 14, 2026, 7:15 AM</td></tr></table></div>")
+    [event] = (await track_page(canned, clock, page)).tracking.events  # type: ignore[union-attr]
+    assert (event.code, event.location, event.time_local) == (
+        "EMD", "FRANKFURT", datetime(2026, 11, 14, 7, 15))
+
+
+async def test_missing_headers_fall_back_to_date_status_location_by_position(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_EVENTS.replace("<thead>", "<!--").replace("</thead>", "-->")
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None and len(tracking.events) == 8
+    assert tracking.events[0].location == "FRANKFURT"
+
+
+async def test_rows_with_two_or_four_cells_and_empty_cells_still_give_their_events(
+        canned: Canned, clock: FakeClock) -> None:
+    rows = ('<tr class="result-table-row"><td>Nov 9, 2026, 3:57 PM</td><td>Posted</td></tr>'
+            '<tr class="result-table-row"><td>Nov 10, 2026, 1:02 AM</td>'
+            "<td>Arrived at export office</td><td>GUANGZHOU</td><td>extra</td></tr>"
+            '<tr class="result-table-row"><td></td><td>Departed from export office</td>'
+            "<td></td></tr>"
+            '<tr class="result-table-row"><td>Nov 12, 2026, 1:00 AM</td></tr>')
+    page = LIVE_EVENTS.split('<tbody class="tbody">')[0] + f"<tbody>{rows}</tbody></table></div>"
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None
+    assert [(e.code, e.location, e.time_raw) for e in tracking.events] == [
+        ("EMC", "", ""), ("EMB", "GUANGZHOU", "Nov 10, 2026, 1:02 AM"),
+        ("EMA", "", "Nov 9, 2026, 3:57 PM")]
+
+
+@pytest.mark.parametrize("when", [
+    "Sep 1, 2026, 10:48 AM", "Sep 1, 2026, 10:48\u00a0AM", "Sep 1, 2026, 10:48\u202fAM",
+    "Sep 1, 2026 10:48 AM", "01/09/2026 10:48", "2026-09-01 10:48", "sep  1 ,  2026 ,10:48 am"])
+async def test_every_date_form_of_the_spec_parses_to_the_same_wall_time(
+        canned: Canned, clock: FakeClock, when: str) -> None:
+    page = LIVE_EVENTS.replace("Nov 9, 2026, 3:57 PM", when)
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None
+    assert tracking.events[-1].time_local == datetime(2026, 9, 1, 10, 48)
+
+
+async def test_labels_with_odd_spacing_or_case_map_like_the_clean_ones(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_EVENTS.replace("<td>Departed from export office</td>",
+                               "<td>\n  DEPARTED   from\texport  Office </td>")
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None
+    assert tracking.events[3].code == "EMC" and tracking.events[3].stage is Stage.DEPARTED
+
+
+async def test_unknown_label_keeps_its_event_and_is_classified_by_wording(
+        canned: Canned, clock: FakeClock) -> None:
+    page = LIVE_EVENTS.replace("<td>Presented to import customs</td>",
+                               "<td>Awaiting customs documents from addressee</td>")
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None
+    newest = tracking.events[0]
+    assert newest.description == "Awaiting customs documents from addressee"
+    assert (newest.code, newest.status) == (None, Status.IN_CUSTOMS)
+
+
+async def test_a_megabyte_of_rows_keeps_the_newest_hundred(canned: Canned,
+                                                           clock: FakeClock) -> None:
+    row = ('<tr class="result-table-row"><td>Nov {d}, 2026, {h}:{m:02d} AM</td>'
+           "<td>Arrived at sorting center</td><td>HUB {i}</td></tr>")
+    rows = "".join(row.format(d=1 + i // 600, h=1 + (i // 60) % 10, m=i % 60, i=i)
+                   for i in range(9000))
+    page = LIVE_EVENTS.split('<tbody class="tbody">')[0] + f"<tbody>{rows}</tbody></table></div>"
+    assert 900_000 < len(page) < 1024 * 1024
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None and len(tracking.events) == 100
+    assert tracking.events[0].location == "HUB 8999"
+
+
+# -- the old shape and the spec's other pages ----------------------------------------------------
 
 async def test_spec_page_5a_gives_six_events_newest_first_with_upu_codes(
         canned: Canned, clock: FakeClock) -> None:
@@ -286,15 +500,14 @@ async def test_unknown_page_shape_is_a_bad_response_with_a_clean_excerpt(
     assert "\x1b" not in info.value.detail
 
 
-async def test_two_column_table_is_not_read_as_events(canned: Canned, clock: FakeClock) -> None:
+async def test_two_column_table_is_read_as_date_and_status(canned: Canned,
+                                                           clock: FakeClock) -> None:
     page = PAGE_5A.replace("<th>Location</th>", "")
-    canned.reply(page)
-    provider = provider_for(canned.url, clock)
-    try:
-        with pytest.raises(BadResponseError):
-            await provider.track([EMS_CN])
-    finally:
-        await provider.aclose()
+    for loc in ("BEIJING, CHINA", "FRANKFURT, GERMANY", "BERLIN, GERMANY"):
+        page = page.replace(f"<td>{loc}</td>", "")
+    tracking = (await track_page(canned, clock, page)).tracking
+    assert tracking is not None and len(tracking.events) == 6
+    assert all(e.location == "" for e in tracking.events)
 
 
 async def test_duplicate_rows_are_dropped_and_at_most_100_newest_kept(
@@ -316,7 +529,7 @@ async def test_duplicate_rows_are_dropped_and_at_most_100_newest_kept(
     assert len(events) == 100
     assert events[0].location == "HUB 149"
     assert events[-1].location == "HUB 50"
-    assert len({e.identity() for e in events}) == 100
+    assert len({event_identity(e) for e in events}) == 100
 
 
 async def test_same_rows_give_the_same_fingerprint_and_new_rows_a_new_one(
@@ -466,8 +679,10 @@ async def test_simulated_journey_arrives_newest_first_as_local_wall_times(
     assert tracking is not None
     expected = list(reversed(journey.visible(sim.sim_now())))
     assert [e.code for e in tracking.events] == [e.code for e in expected]
-    assert [e.time_raw for e in tracking.events] == [e.ems_time for e in expected]
-    assert [e.location for e in tracking.events] == [e.location for e in expected]
+    assert [e.time_raw for e in tracking.events] == [
+        " ".join(e.ems_time.split()) for e in expected]
+    assert [e.location for e in tracking.events] == [e.ems_location for e in expected]
+    assert [e.description for e in tracking.events] == [e.label for e in expected]
     assert all(e.time_local is not None and e.time_local.tzinfo is None for e in tracking.events)
     assert tracking.status is Status.DELIVERED and tracking.stage is Stage.DELIVERED
     [record] = sim.requests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from emstui.clock import FakeClock
 from emstui.sim import (
+    EMS_LABELS,
     HOSTILE_STRINGS,
     SCENARIOS,
     UPU_NAMES,
@@ -84,7 +86,9 @@ class Cells(HTMLParser):
         super().__init__()
         self.rows: list[list[str]] = []
         self.headers: list[str] = []
-        self.table_ids: list[str] = []
+        self.table_ids: list[str] = []  # ids of tables: live pages have none
+        self.wrapper_ids: list[str] = []  # ids of every other element named "table-..."
+        self.wrapper_tags: list[str] = []
         self.classes: list[str] = []
         self._cell: list[str] | None = None
         self._in_th = False
@@ -95,6 +99,9 @@ class Cells(HTMLParser):
             self.classes.append(str(a["class"]))
         if tag == "table":
             self.table_ids.append(str(a.get("id")))
+        elif str(a.get("id")).startswith("table-"):
+            self.wrapper_ids.append(str(a["id"]))
+            self.wrapper_tags.append(tag)
         if tag == "tr" and a.get("class") == "result-table-row":
             self.rows.append([])
         if tag == "td" and self.rows and a.get("class") is None:
@@ -184,7 +191,9 @@ def test_origin_events_are_in_origin_local_time_and_destination_in_its_own() -> 
     j = Journeys(START).assign(EMS_NUMBER, "normal", posted_at=START)
     first, last = j.events[0], j.events[-1]
     assert first.time_iso.endswith("+08:00")
-    assert first.ems_time == (START + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    local = START + timedelta(hours=8)
+    assert first.ems_time.replace("\u00a0", " ").replace("\u202f", " ") == (
+        f"{local:%b} {local.day}, {local.year}, {local.hour % 12 or 12}:{local:%M} {local:%p}")
     assert last.country == j.destination.code != "CN"
     assert last.local_time.utcoffset() == last.time.astimezone(j.destination.tz).utcoffset()
     assert all(e.time_utc.endswith("Z") for e in j.events)
@@ -467,6 +476,71 @@ def test_hashes_are_stable_and_change_exactly_when_events_change(
     assert second[2] == first[2]  # destination leg unchanged
 
 
+def _track_info(client: httpx.Client) -> dict[str, Any]:
+    return post(client, "gettrackinfo", [{"number": EMS_NUMBER}]).json()[
+        "data"]["accepted"][0]["track_info"]
+
+
+def test_delivery_window_from_departure_until_delivery(sim: SimServer, client: httpx.Client,
+                                                       clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START)
+    post(client, "register", [{"number": EMS_NUMBER}])
+    by_code = {e.code: e for e in j.events}
+    clock.set(by_code["EMB"].time + timedelta(minutes=1))
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"] == {
+        "source": None, "from": None, "to": None}
+    clock.set(by_code["EMC"].time + timedelta(minutes=1))
+    window = _track_info(client)["time_metrics"]["estimated_delivery_date"]
+    start, end = datetime.fromisoformat(window["from"]), datetime.fromisoformat(window["to"])
+    assert window["source"] == "17TRACK"
+    assert start.utcoffset() == datetime.combine(
+        start.date(), datetime.min.time(), j.destination.tz).utcoffset()
+    assert by_code["EMC"].time + timedelta(days=2) < start < end <= start + timedelta(days=4)
+    clock.set(by_code["EMG"].time + timedelta(minutes=1))  # the estimate does not move
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"] == window
+    clock.set(by_code["EMI"].time + timedelta(minutes=1))
+    assert _track_info(client)["time_metrics"]["estimated_delivery_date"]["from"] is None
+
+
+def test_last_mile_number_and_carrier_appear_at_the_hand_over(
+        sim: SimServer, client: httpx.Client, clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START)
+    post(client, "register", [{"number": EMS_NUMBER}])
+    arrival = next(e for e in j.events if e.code == "EMD")
+    clock.set(arrival.time - timedelta(minutes=1))
+    misc = _track_info(client)["misc_info"]
+    assert (misc["local_number"], misc["local_provider"], misc["local_key"]) == ("", "", 0)
+    clock.set(arrival.time + timedelta(minutes=1))
+    info = _track_info(client)
+    misc = info["misc_info"]
+    assert (misc["local_number"], misc["local_provider"], misc["local_key"]) == (
+        EMS_NUMBER, j.destination.post.name, j.destination.post.key)
+    assert info["shipping_info"]["recipient_address"]["country"] == j.destination.code
+    assert info["shipping_info"]["shipper_address"]["country"] == "CN"
+
+
+def test_sync_runs_every_few_hours_and_can_fail(sim: SimServer, client: httpx.Client,
+                                                clock: FakeClock) -> None:
+    j = sim.journeys.assign(EMS_NUMBER, "normal", posted_at=START - timedelta(days=2))
+    post(client, "register", [{"number": EMS_NUMBER}])
+    legs = _track_info(client)["tracking"]["providers"]
+    synced = datetime.fromisoformat(legs[0]["latest_sync_time"])
+    assert [leg["latest_sync_status"] for leg in legs] == ["Success", "Success"]
+    assert START - timedelta(hours=4) < synced <= START
+    assert synced.utcoffset() == timedelta(0)
+    sim.track17.fail_sync(EMS_NUMBER, START)
+    clock.set(START + timedelta(days=3))
+    info = _track_info(client)
+    legs = info["tracking"]["providers"]
+    assert [leg["latest_sync_status"] for leg in legs] == ["Failure", "Failure"]
+    assert datetime.fromisoformat(legs[1]["latest_sync_time"]) == synced
+    newest = max(e["time_utc"] for leg in legs for e in leg["events"])
+    assert newest == max(e.time_utc for e in j.visible(START))  # nothing newer gets through
+    sim.track17.fail_sync(EMS_NUMBER, None)
+    legs = _track_info(client)["tracking"]["providers"]
+    assert legs[0]["latest_sync_status"] == "Success"
+
+
 def test_lost_parcel_becomes_expired_after_30_days_of_silence(sim: SimServer,
                                                               client: httpx.Client) -> None:
     sim.journeys.assign(EMS_NUMBER, "lost", posted_at=START - timedelta(days=45))
@@ -531,12 +605,17 @@ def test_ems_page_lists_events_oldest_first_in_the_documented_table(
     r = ems(client, EMS_NUMBER)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = parse(r.text)
-    assert page.table_ids == [f"table-{EMS_NUMBER}"]
-    assert "result-table" in page.classes
-    assert page.headers == ["Date", "Status", "Location"]
-    assert page.rows == [[e.ems_time, e.name, e.location] for e in j.events]
-    assert page.rows[0][1] == "Posting/Collection" and page.rows[-1][1] == "Final delivery"
-    assert len(page.rows[0][0]) == 16  # "YYYY-MM-DD HH:MM", no offset
+    # Spec §2, live shape: the id on a wrapper div, a plain table inside, the real headers.
+    assert page.wrapper_ids == [f"table-{EMS_NUMBER}"] and page.wrapper_tags == ["div"]
+    assert page.table_ids == ["None"]
+    assert "result-table hidden" in page.classes and "tbody" in page.classes
+    assert page.headers == ["Date and time", "Status of Item", "Location"]
+    assert page.rows == [[e.ems_time, e.label, e.ems_location] for e in j.events]
+    assert page.rows[0][1] == "Posted" and page.rows[-1][1] == "Delivered"
+    assert all(row[2] == row[2].upper() and not row[2].endswith(", CHINA") for row in page.rows)
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}[ \u00a0\u202f][AP]M",
+                        page.rows[0][0])
+    assert f'<input id="publicTrackingView.itemId" name="itemId" value="{EMS_NUMBER}">' in r.text
 
 
 def test_ems_page_grows_as_the_clock_advances(sim: SimServer, client: httpx.Client,
@@ -560,7 +639,8 @@ def test_ems_page_refuses_non_ems_and_invalid_input(client: httpx.Client) -> Non
     not_ems = ems(client, "RR473124829CN")
     assert not_ems.status_code == 200
     assert '<ul class="error">' in not_ems.text
-    assert "RR473124829CN does not denote an EMS item." in not_ems.text
+    assert "Tracking number ''RR473124829CN'' does not denote an EMS item." in not_ems.text
+    assert parse(not_ems.text).wrapper_ids == ["table-RR473124829CN"]
     for bad in ("EE123456784CN", "hello<script>", ""):
         r = ems(client, bad)
         assert r.status_code == 200 and '<ul class="error">' in r.text
@@ -782,3 +862,17 @@ def test_command_prints_urls_and_demo_numbers() -> None:
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=5) == 130
+
+
+def test_ems_tracker_wording_dates_and_locations_follow_the_live_page() -> None:
+
+    journeys = Journeys(START)
+    spaces = set()
+    for i in range(1, 30):
+        j = journeys.assign(number(i), "normal", posted_at=START)
+        assert all(e.label == EMS_LABELS[e.code] for e in j.events)
+        assert all(e.ems_location == e.ems_location.upper() for e in j.events)
+        assert not any(e.ems_location.endswith(f", {j.origin.name}") for e in j.events)
+        spaces |= {e.ems_time[-3] for e in j.events}
+    # the plain, no-break and narrow no-break spaces before AM/PM all occur
+    assert spaces == {" ", "\u00a0", "\u202f"}

@@ -248,10 +248,73 @@ def test_national_variants_and_sloppy_labels_map_to_codes(label: str, code: str)
     assert code_for_upu_name(label) == code
 
 
-@pytest.mark.parametrize("label", ["Returned to Sender", "Delivered", "", None, "Final",
-                                   "delivery", "Item"])
-def test_labels_that_are_not_upu_names_have_no_code(label: str | None) -> None:
+@pytest.mark.parametrize("label", ["", None, "Final", "delivery", "Item", "Delivered to airline",
+                                   "Posted by mistake"])
+def test_labels_that_are_neither_vocabulary_have_no_code(label: str | None) -> None:
     assert code_for_upu_name(label) is None
+
+
+# Every label the EMS Cooperative tracker was seen printing (ems-cooperative.md §2), with the UPU
+# event, status and stage it must reach.
+EMS_TRACKER_TABLE = [
+    ("Posted", "EMA", Status.IN_TRANSIT, Stage.POSTED),
+    ("Arrived at export office", "EMB", Status.IN_TRANSIT, Stage.EXPORT),
+    ("Presented to export customs and security", "EXA", Status.IN_CUSTOMS, Stage.EXPORT),
+    ("Held for export customs inspection", "EXB", Status.IN_CUSTOMS, Stage.EXPORT),
+    ("Released from export customs and security", "EXC", Status.IN_TRANSIT, Stage.EXPORT),
+    ("Export cancelled", "EXX", Status.EXCEPTION, None),
+    ("Departed from export office", "EMC", Status.IN_TRANSIT, Stage.DEPARTED),
+    ("Arrived at destination import office", "EMD", Status.IN_TRANSIT, Stage.ARRIVED),
+    ("Held at destination import office", "EDA", Status.IN_TRANSIT, Stage.ARRIVED),
+    ("Presented to import customs", "EDB", Status.IN_CUSTOMS, Stage.CUSTOMS),
+    ("Released from import customs", "EDC", Status.IN_TRANSIT, Stage.CUSTOMS),
+    ("Departed from destination import office", "EMF", Status.IN_TRANSIT, Stage.CUSTOMS),
+    ("Arrived at sorting center", "EDD", Status.IN_TRANSIT, Stage.DELIVERY_OFFICE),
+    ("Arrived at post office", "EMG", Status.IN_TRANSIT, Stage.DELIVERY_OFFICE),
+    ("Out for delivery", "EDG", Status.OUT_FOR_DELIVERY, Stage.OUT_FOR_DELIVERY),
+    ("Delivery attempted", "EMH", Status.DELIVERY_FAILED, Stage.OUT_FOR_DELIVERY),
+    ("Delivered", "EMI", Status.DELIVERED, Stage.DELIVERED),
+    ("Returned to sender", "EDX", Status.RETURNED, None),
+]
+
+
+@pytest.mark.parametrize(("label", "code", "status", "stage"), EMS_TRACKER_TABLE)
+def test_every_ems_tracker_label_maps_to_its_upu_event(label: str, code: str, status: Status,
+                                                       stage: Stage | None) -> None:
+    assert classify_text(label) == (code, status, stage)
+    sloppy = "  " + label.upper().replace(" ", "  ") + " "
+    assert classify_text(sloppy) == (code, status, stage)
+
+
+@pytest.mark.parametrize(("label", "code", "status", "stage"), EMS_TRACKER_TABLE)
+def test_ems_tracker_labels_and_upu_names_of_one_event_share_its_code(
+        label: str, code: str, status: Status, stage: Stage | None) -> None:
+    if code in UPU_EVENTS:
+        assert code_for_upu_name(UPU_EVENTS[code].name) == code_for_upu_name(label) == code
+
+
+def test_tracker_short_labels_match_whole_not_as_a_prefix() -> None:
+    # "Delivered" is a tracker label, but "Delivered to airline" is transport, not delivery.
+    assert classify_text("Delivered to airline")[:2] == (None, Status.IN_TRANSIT)
+    assert classify_text("Posted items are sorted")[0] is None
+
+
+def test_export_release_is_in_transit_not_held() -> None:
+    code, status, stage = classify_text("Released from export customs and security")
+    assert (code, status, stage) == ("EXC", Status.IN_TRANSIT, Stage.EXPORT)
+    events = [_ev("Released from export customs and security", "EXC"),
+              _ev("Presented to export customs and security", "EXA")]
+    assert status_from_events(events) == (Status.IN_TRANSIT, Stage.EXPORT)
+
+
+@pytest.mark.parametrize("text", ["Available for pick-up", "Ready for pick up",
+                                  "Available for pickup", "Arrived at pick-up point"])
+def test_pick_up_with_or_without_hyphen_means_waiting_for_pickup(text: str) -> None:
+    assert classify_text(text)[1] is Status.AVAILABLE_FOR_PICKUP
+
+
+def test_unknown_tracker_label_falls_back_to_wording() -> None:
+    assert classify_text("Awaiting customs documents") == (None, Status.IN_CUSTOMS, Stage.CUSTOMS)
 
 
 def test_japan_post_retention_means_waiting_for_pickup() -> None:
@@ -260,7 +323,8 @@ def test_japan_post_retention_means_waiting_for_pickup() -> None:
 
 
 def test_returned_to_sender_label_is_returned() -> None:
-    assert classify_text("Returned to Sender") == (None, Status.RETURNED, None)
+    assert classify_text("Returned to Sender") == ("EDX", Status.RETURNED, None)
+    assert classify_text("Returned to the sender after 30 days") == (None, Status.RETURNED, None)
 
 
 # --- wording --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from emstui import store as store_module
 from emstui.clock import FakeClock
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.model import Event, ShipmentFacts, Stage, Status, Tracking
 from emstui.store import MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ def test_repeated_apply_stores_each_event_once_and_reports_only_new_ones(store: 
                                                          POSTED.description]
     again = store.apply_tracking(trk([DEPARTED, POSTED]), checked_at=at(1), next_due=None)
     assert again.new_events == ()
-    # Identity ignores case and surrounding blanks, as Event.identity() says.
+    # Identity ignores case and surrounding blanks, as timeline.event_identity says.
     reworded = ev(" 2026-11-21 10:00 ", "DEPARTURE FROM OUTWARD OFFICE OF EXCHANGE ", " shanghai")
     third = store.apply_tracking(trk([ARRIVED, reworded, POSTED]), checked_at=at(2),
                                  next_due=None)
@@ -497,3 +497,153 @@ def test_memory_store_works_without_a_file(tmp_path: Path, clock: FakeClock) -> 
         result = store.apply_tracking(trk([POSTED]), checked_at=at(0), next_due=None)
         assert result.changed and store.state(NUMBER) is not None
     assert not list(tmp_path.rglob("*.sqlite3"))
+
+
+# -- one timeline across sources ---------------------------------------------------------------
+
+CET = timezone(timedelta(hours=1))
+ARRIVAL_17 = Event(time_raw="2026-11-14T07:15:00+01:00",
+                   description="Arrival at inward office of exchange", location="FRANKFURT, DE",
+                   provider="17track:Deutsche Post",
+                   time_local=datetime(2026, 11, 14, 7, 15, tzinfo=CET),
+                   time_utc=datetime(2026, 11, 14, 6, 15, tzinfo=UTC), code="EMD")
+ARRIVAL_EMS = Event(time_raw="Nov 14, 2026, 7:15 AM",
+                    description="Arrived at destination import office", location="FRANKFURT",
+                    provider="ems", time_local=datetime(2026, 11, 14, 7, 15), code="EMD")
+DEPARTURE_EMS = Event(time_raw="Nov 14, 2026, 2:10 PM",
+                      description="Departed from destination import office", location="FRANKFURT",
+                      provider="ems", time_local=datetime(2026, 11, 14, 14, 10), code="EMF")
+
+
+def test_a_scan_seen_through_17track_then_the_ems_tracker_is_stored_once_with_both_sources(
+        store: Store) -> None:
+    store.apply_tracking(Tracking(NUMBER, "17track", Status.IN_TRANSIT, Stage.ARRIVED,
+                                  (ARRIVAL_17,)), checked_at=at(0), next_due=None)
+    result = store.apply_tracking(Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.CUSTOMS,
+                                           (DEPARTURE_EMS, ARRIVAL_EMS)),
+                                  checked_at=at(1), next_due=None)
+    assert [e.description for e in result.new_events] == [DEPARTURE_EMS.description]
+    events = store.events(NUMBER)
+    assert [e.description for e in events] == [DEPARTURE_EMS.description,
+                                               ARRIVAL_17.description]
+    assert events[1].reported_by == ("17track:Deutsche Post", "ems")
+    assert events[0].reported_by == ("ems",)
+    assert store.state(NUMBER).event_count == 2  # type: ignore[union-attr]
+    # Asking again changes nothing: the source is not added twice.
+    again = store.apply_tracking(Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.CUSTOMS,
+                                          (DEPARTURE_EMS, ARRIVAL_EMS)),
+                                 checked_at=at(2), next_due=None)
+    assert again.new_events == ()
+    assert store.events(NUMBER)[1].reported_by == ("17track:Deutsche Post", "ems")
+
+
+def _v1_file(path: Path, rows: list[tuple[str, int, int, str, str, str, str, str]]) -> None:
+    """A history file as emstui wrote it before v2: one row per (source, scan) pair."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    store_module.MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO parcels (number, status, stage, first_seen, event_count) "
+                 "VALUES (?, 'in_transit', 'customs', '2026-11-14T00:00:00.000000+00:00', ?)",
+                 (NUMBER, len(rows)))
+    for i, (first_seen, seq, pos, time_raw, time_local, description, location, provider) \
+            in enumerate(rows):
+        conn.execute(
+            "INSERT INTO events (number, ident, seq, pos, time_raw, time_local, location, "
+            "description, provider, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (NUMBER, bytes([i]) * 16, seq, pos, time_raw, time_local, location, description,
+             provider, first_seen))
+    conn.close()
+
+
+def test_migration_merges_scans_stored_twice_by_two_sources_and_keeps_order(
+        db: Path, clock: FakeClock) -> None:
+    _v1_file(db, [
+        # first seen, seq, pos, time, wall time, description, location, provider
+        ("2026-11-14T08:00:00.000000+00:00", 1, 3, "2026-11-14T07:15:00+01:00",
+         "2026-11-14T07:15:00+01:00", "Arrival at inward office of exchange", "FRANKFURT, DE",
+         "17track:Deutsche Post"),
+        ("2026-11-14T09:00:00.000000+00:00", 2, 2, "Nov 14, 2026, 7:15 AM",
+         "2026-11-14T07:15:00", "Arrived at destination import office", "FRANKFURT", "ems"),
+        ("2026-11-14T16:00:00.000000+00:00", 3, 1, "Nov 14, 2026, 2:10 PM",
+         "2026-11-14T14:10:00", "Departed from destination import office", "FRANKFURT", "ems"),
+        ("2026-11-14T16:00:00.000000+00:00", 4, 0, "Nov 15, 2026, 8:00 AM",
+         "2026-11-15T08:00:00", "Arrived at post office", "BERLIN", "ems"),
+    ])
+    with Store(db, clock=clock) as opened:
+        events = opened.events(NUMBER)
+        assert [e.description for e in events] == [
+            "Arrived at post office", "Departed from destination import office",
+            "Arrival at inward office of exchange"]
+        assert events[2].reported_by == ("17track:Deutsche Post", "ems")
+        assert events[0].reported_by == ("ems",)
+        state = opened.state(NUMBER)
+        assert state is not None and state.event_count == 3
+        assert state.last_event is not None and state.last_event.description == (
+            "Arrived at post office")
+        # The merged keys are the current ones: the same scans applied again are not new.
+        result = opened.apply_tracking(
+            Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.CUSTOMS,
+                     (DEPARTURE_EMS, ARRIVAL_EMS)), checked_at=at(1), next_due=None)
+        assert result.new_events == ()
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        rows = conn.execute("SELECT seq, pos FROM events ORDER BY pos").fetchall()
+        assert rows == [(3, 0), (2, 1), (1, 2)]
+    finally:
+        conn.close()
+FACTS = ShipmentFacts(
+    eta_from=datetime(2026, 11, 27, tzinfo=timezone(timedelta(hours=1))),
+    eta_to=datetime(2026, 11, 30), eta_source="17TRACK", origin_country="CN",
+    destination_country="DE", local_number=NUMBER, local_provider="DHL Paket",
+    sub_status_text="Arrived", sync_status="Success", sync_time=at(-3), sync_carrier="DHL Paket")
+
+
+def test_shipment_facts_round_trip_and_a_source_without_facts_keeps_them(store: Store) -> None:
+    assert store.state(NUMBER) is None
+    store.apply_tracking(trk([POSTED]), checked_at=at(0), next_due=None)
+    state = store.state(NUMBER)
+    assert state is not None and state.facts is None  # no source ever reported facts
+    store.apply_tracking(trk([POSTED], facts=FACTS), checked_at=at(1), next_due=None)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    store.apply_tracking(trk([POSTED, DEPARTED]), checked_at=at(2), next_due=None)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    store.record_error(NUMBER, kind="temporary", message="down", checked_at=at(3),
+                       next_due=None, backoff_level=1)
+    assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+    withdrawn = ShipmentFacts(destination_country="DE")  # e.g. the window was withdrawn
+    store.apply_tracking(trk([POSTED, DEPARTED], facts=withdrawn), checked_at=at(4),
+                         next_due=None)
+    state = store.state(NUMBER)
+    assert state is not None and state.facts == withdrawn
+    assert state.last_event is not None and state.last_event.description == DEPARTED.description
+
+
+def test_a_naive_sync_time_is_stored_as_utc_and_oversized_facts_are_capped(
+        store: Store) -> None:
+    huge = "x" * 10_000
+    facts = ShipmentFacts(sync_time=datetime(2026, 11, 24, 9), local_provider=huge,
+                          sub_status_text=huge, origin_country=huge)
+    store.apply_tracking(trk([POSTED], facts=facts), checked_at=at(0), next_due=None)
+    stored = store.state(NUMBER).facts  # type: ignore[union-attr]
+    assert stored is not None
+    assert stored.sync_time == datetime(2026, 11, 24, 9, tzinfo=UTC)
+    assert len(stored.local_provider or "") == len(stored.sub_status_text or "") == 200
+    assert len(stored.origin_country or "") == 64
+
+
+def test_a_file_from_before_the_facts_step_gains_them_and_keeps_its_data(
+        db: Path, clock: FakeClock) -> None:
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as raw:
+        store_module.MIGRATIONS[0](raw)
+        raw.execute("INSERT INTO parcels (number, status, stage, first_seen) "
+                    "VALUES (?, 'in_transit', 'departed', ?)", (NUMBER, at(0).isoformat()))
+        raw.execute("PRAGMA user_version = 1")
+    with Store(db, clock=clock) as store:
+        state = store.state(NUMBER)
+        assert state is not None and state.status is Status.IN_TRANSIT and state.facts is None
+        store.apply_tracking(trk([POSTED], facts=FACTS), checked_at=at(1), next_due=None)
+    with Store(db, clock=clock) as store:
+        assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emstui.model import Event
-from emstui.timeline import merge_timelines, newest_first
+from emstui.timeline import event_identity, location_key, merge_timelines, newest_first
 from emstui.timeparse import parse_time
 
 CST = timezone(timedelta(hours=8))
@@ -251,17 +252,83 @@ def test_merge_keeps_every_unique_event_once_and_each_legs_order(
 ) -> None:
     event_legs = [[ev(t, d) for t, d in leg] for leg in legs]
     merged = merge_timelines(*event_legs)
-    identities = [e.identity() for e in merged]
+    identities = [event_identity(e) for e in merged]
     assert len(identities) == len(set(identities))
-    all_ids = {e.identity() for leg in event_legs for e in leg}
+    all_ids = {event_identity(e) for leg in event_legs for e in leg}
     assert set(identities) == all_ids
-    position = {e.identity(): i for i, e in enumerate(merged)}
+    position = {event_identity(e): i for i, e in enumerate(merged)}
     seen: set[tuple[str, str, str]] = set()
     for leg in event_legs:
         kept = []
         for e in leg:
-            if e.identity() not in seen:
-                seen.add(e.identity())
+            if event_identity(e) not in seen:
+                seen.add(event_identity(e))
                 kept.append(e)
-        assert [position[e.identity()] for e in kept] == sorted(position[e.identity()]
+        assert [position[event_identity(e)] for e in kept] == sorted(position[event_identity(e)]
                                                                for e in kept)
+
+
+# --- one scan, two sources --------------------------------------------------------------------
+
+FROM_17TRACK = Event(time_raw="2026-11-14T07:15:00+01:00",
+                     description="Arrival at inward office of exchange", location="FRANKFURT, DE",
+                     provider="17track:Deutsche Post",
+                     time_local=datetime(2026, 11, 14, 7, 15, tzinfo=timezone(timedelta(hours=1))),
+                     time_utc=datetime(2026, 11, 14, 6, 15, tzinfo=UTC), code="EMD")
+FROM_EMS = Event(time_raw="Nov 14, 2026, 7:15 AM",
+                 description="Arrived at destination import office", location="FRANKFURT",
+                 provider="ems", time_local=datetime(2026, 11, 14, 7, 15), code="EMD")
+
+
+def test_the_same_scan_from_17track_and_the_ems_tracker_is_one_event_with_both_sources() -> None:
+    assert event_identity(FROM_17TRACK) == event_identity(FROM_EMS)
+    [merged] = merge_timelines([FROM_17TRACK], [FROM_EMS])
+    assert merged.description == FROM_17TRACK.description
+    assert merged.reported_by == ("17track:Deutsche Post", "ems")
+
+
+def test_the_vocabularies_match_even_when_no_source_set_a_code() -> None:
+    a = replace_event(FROM_17TRACK, code=None)
+    b = replace_event(FROM_EMS, code=None)
+    assert event_identity(a) == event_identity(b)
+
+
+@pytest.mark.parametrize("change", [
+    {"time_local": datetime(2026, 11, 14, 7, 16)},  # another minute
+    {"description": "Departed from destination import office", "code": "EMF"},  # another event
+    {"location": "MUNICH"},  # another place
+    {"time_local": None},  # a time that did not parse is compared as its text
+])
+def test_different_scans_are_never_merged(change: dict[str, object]) -> None:
+    other = replace_event(FROM_EMS, **change)
+    assert event_identity(other) != event_identity(FROM_17TRACK)
+    assert len(merge_timelines([FROM_17TRACK], [other])) == 2
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("FRANKFURT, DE", "Frankfurt"),
+    ("Frankfurt, Germany", "FRANKFURT"),
+    ("FRANKFURT GERMANY", "frankfurt."),
+    ("GUANGZHOU, CHINA", "Guangzhou"),
+    ("BERLIN 10115", "berlin  10115"),
+    ("New York, NY, US", "NEW YORK NY"),
+])
+def test_locations_compare_without_case_punctuation_and_trailing_country(a: str, b: str) -> None:
+    assert location_key(a) == location_key(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("DE", ""), ("LOS ANGELES CA", "LOS ANGELES"), ("BERLIN 10115", "BERLIN"),
+    ("HONG KONG", ""), ("PARIS", "PARIS CDG"),
+])
+def test_locations_that_are_not_the_same_place_stay_apart(a: str, b: str) -> None:
+    assert location_key(a) != location_key(b)
+
+
+def test_a_scan_reported_twice_in_one_leg_is_kept_once_without_repeating_its_source() -> None:
+    [merged] = merge_timelines([FROM_EMS, FROM_EMS])
+    assert merged.reported_by == ("ems",)
+
+
+def replace_event(event: Event, **changes: object) -> Event:
+    return dataclasses.replace(event, **changes)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from emstui.model import Event, ParcelState, Stage, Status
+from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
 from emstui.views import (
     GLYPHS,
@@ -300,7 +300,7 @@ def test_quiet_mark_follows_the_advice_thresholds_by_stage(
 
 def test_table_columns_are_declared_once_with_unique_keys_and_a_sort_each() -> None:
     keys = [c.key for c in TABLE_COLUMNS]
-    assert len(set(keys)) == len(keys) and set(SORT_KEYS) == set(keys)
+    assert len(set(keys)) == len(keys) and set(keys) <= set(SORT_KEYS)
     assert [c.key for c in sorted(TABLE_COLUMNS, key=lambda c: c.priority)][:4] == [
         "status", "label", "event", "age"]
     assert {c.key for c in TABLE_COLUMNS if c.core} == {"status", "label", "event", "age"}
@@ -311,3 +311,91 @@ def test_table_columns_are_declared_once_with_unique_keys_and_a_sort_each() -> N
     # A column without its own sort orders by its text (what a new column gets for free).
     location = next(c for c in TABLE_COLUMNS if c.key == "location")
     assert location.sort is None and location.sort_key()(views[0])[0] == "shanghai"
+
+
+# ---- shipment facts a source reported ---------------------------------------------------------
+
+
+def with_facts(status: Status = Status.IN_TRANSIT, **facts: object) -> ParcelState:
+    return ParcelState(number=EMS_CN, status=status, stage=Stage.ARRIVED,
+                       last_checked=ago(minutes=5),
+                       facts=ShipmentFacts(**facts))  # type: ignore[arg-type]
+
+
+def test_no_facts_leave_every_fact_field_empty() -> None:
+    view = make_view(Parcel(EMS_CN), ParcelState(number=EMS_CN), NOW, CET)
+    assert (view.destination, view.route, view.eta, view.last_mile, view.sync,
+            view.status_detail) == ("", "", "", "", "", "")
+
+
+def test_destination_route_window_and_last_mile_read_as_words() -> None:
+    state = with_facts(origin_country="CN", destination_country="DE",
+                       eta_from=datetime(2026, 11, 27, tzinfo=CET), eta_to=datetime(2026, 11, 30),
+                       eta_source="17TRACK", local_provider="DHL Paket",
+                       local_number="00340434161234567890", sub_status_text="Arrived in DE")
+    view = make_view(Parcel(EMS_CN), state, NOW, CET)
+    assert (view.destination, view.destination_name) == ("DE", "Germany")
+    assert view.route == "China (CN) → Germany (DE)"
+    assert view.eta == "Fri 27 Nov – Mon 30 Nov"
+    assert view.eta_note == "estimate by 17TRACK"
+    assert view.last_mile == "DHL Paket · 00340434161234567890"
+    assert view.status_detail == "Arrived in DE"
+
+
+@pytest.mark.parametrize(("start", "end", "text", "note"), [
+    (datetime(2026, 11, 27), None, "Fri 27 Nov", ""),
+    (None, datetime(2026, 11, 27), "Fri 27 Nov", ""),
+    (datetime(2026, 11, 27), datetime(2026, 11, 27, 18), "Fri 27 Nov", ""),
+    (datetime(2026, 12, 30), datetime(2027, 1, 2), "Wed 30 Dec – Sat 2 Jan 2027", ""),
+    (datetime(2026, 11, 20), datetime(2026, 11, 23), "Fri 20 Nov – Mon 23 Nov", "passed"),
+])
+def test_delivery_window_forms(start: datetime | None, end: datetime | None, text: str,
+                               note: str) -> None:
+    view = make_view(Parcel(EMS_CN), with_facts(eta_from=start, eta_to=end), NOW, CET)
+    assert (view.eta, view.eta_note) == (text, note)
+
+
+def test_window_is_hidden_once_the_parcel_is_done() -> None:
+    state = with_facts(Status.DELIVERED, eta_from=datetime(2026, 11, 27))
+    assert make_view(Parcel(EMS_CN), state, NOW, CET).eta == ""
+
+
+def test_unknown_or_partial_countries() -> None:
+    view = make_view(Parcel(EMS_CN), with_facts(destination_country="QQ"), NOW, CET)
+    assert (view.destination, view.destination_name, view.route) == ("QQ", "", "— → QQ")
+
+
+@pytest.mark.parametrize(("facts", "status", "text", "problem"), [
+    ({"sync_status": "Success", "sync_time": ago(hours=3)}, Status.IN_TRANSIT,
+     "ok, last synced 3h ago", False),
+    ({"sync_status": "Success", "sync_time": ago(days=2), "sync_carrier": "DHL Paket"},
+     Status.IN_TRANSIT, "stale: last synced 2d ago with DHL Paket", True),
+    ({"sync_status": "Success", "sync_time": ago(days=20)}, Status.DELIVERED,
+     "ok, last synced 20d ago", False),  # 17TRACK stops syncing finished parcels
+    ({"sync_status": "Failure", "sync_time": ago(hours=30), "sync_carrier": "Royal Mail"},
+     Status.IN_TRANSIT, "failing (Failure) with Royal Mail; last synced 1d 6h ago", True),
+    ({"sync_status": "Weird"}, Status.IN_TRANSIT, "failing (Weird); never synced", True),
+    ({"sync_status": "Success"}, Status.IN_TRANSIT, "ok", False),
+    ({"sync_time": ago(hours=1)}, Status.IN_TRANSIT, "ok, last synced 1h ago", False),
+    ({}, Status.IN_TRANSIT, "", False),
+])
+def test_the_sources_sync_with_the_carrier(facts: dict[str, object], status: Status, text: str,
+                                           problem: bool) -> None:
+    view = make_view(Parcel(EMS_CN), with_facts(status, **facts), NOW, CET)
+    assert (view.sync, view.sync_problem) == (text, problem)
+
+
+def test_fact_texts_are_sanitised_for_display() -> None:
+    state = with_facts(local_provider="\x1b[31mRed\x1b[0m Post", sub_status_text="a\u202eb",
+                       eta_from=datetime(2026, 11, 27), eta_source="x" * 500)
+    view = make_view(Parcel(EMS_CN), state, NOW, CET)
+    assert view.last_mile == "Red Post"
+    assert view.status_detail == "ab"
+    assert len(view.eta_note) <= len("estimate by ") + 40
+
+
+def test_sorting_by_destination_puts_unknown_destinations_last() -> None:
+    views = [make_view(Parcel(n), with_facts(destination_country=d) if d else None, NOW, CET)
+             for n, d in (("EE000000001CN", None), ("EE000000002CN", "US"),
+                          ("EE000000003CN", "DE"))]
+    assert [v.destination for v in sort_views(views, "destination")] == ["DE", "US", ""]

@@ -1,4 +1,16 @@
-"""The EMS Cooperative public tracker (items.ems.post): one HTML page per EMS item."""
+"""The EMS Cooperative public tracker (items.ems.post): one HTML page per EMS item.
+
+What is known and what is not (specs/ems-cooperative.md): the page shape (result wrapper with
+the id `table-{number}`, plain table inside, three headers, US dates, plain-English labels) comes
+from pages derived from live captures of 2026-09/10, not from any documentation; this code has
+never seen the live tracker itself (no internet where it was built). UNCONFIRMED: labels for the
+UPU events the captures did not show (held by import customs, ready for pick-up, transit-office
+scans), the politeness limits, and how long the shape lasts. So the parser is tolerant (any tag
+carries the id, headers by keyword then position, rows of any width, every date form the spec
+lists), unknown labels keep their event and are classified by wording, and a page it cannot read
+is a typed error naming the missing part, never a wiped history. `emstui doctor` and the `live`
+tests check the real page.
+"""
 
 from __future__ import annotations
 
@@ -44,39 +56,146 @@ TIME_LIMIT = 64
 PROVIDER_ID = "ems"
 BASE_URL_SETTING = "[providers.ems] base_url"
 _CELL_BREAKS = frozenset({"br", "div", "p", "li"})  # keep words apart inside a cell
+_SKIPPED = frozenset({"script", "style", "template"})
+
+# Header keywords (casefolded substrings) for each column the adapter reads. The live page says
+# "Date and time / Status of Item / Location"; older and future layouts may word them otherwise.
+_HEADER_WORDS: dict[str, tuple[str, ...]] = {
+    "time": ("date", "time", "when"),
+    "status": ("status", "event", "description", "detail"),
+    "location": ("location", "place", "office", "where"),
+}
 
 
 @dataclass(slots=True)
 class _Table:
-    headers: int = 0
+    headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
 
 
 class _PageParser(HTMLParser):
-    """Collects exactly what the classification needs: the page text, the "no results" cell,
-    `ul.error` texts and the rows of `table#table-{number}`. Everything else is ignored."""
+    """Reads what the classification needs from one tracker page (ems-cooperative.md §2-3).
+
+    The result for `number` is the element (any tag) whose id is `table-{number}`: live pages put
+    the id on a wrapper `div` with the plain event table inside, older ones put it on the table
+    itself. Only the first such element is read, so a page holding results for several numbers
+    gives only ours. Signals outside every result element (a page-level error list, a
+    "no results" cell) are kept apart and only used when the page has no result element at all.
+    """
 
     def __init__(self, number: str) -> None:
         super().__init__(convert_charrefs=True)
-        self._table_id = f"table-{number}".casefold()
-        self.text: list[str] = []
-        self.no_results = False
-        self.errors: list[str] = []
+        self._wrapper_id = f"table-{number}".casefold()
+        self.wrapper_found = False
+        self.other_wrappers = 0
         self.table: _Table | None = None
-        self._in_target = 0  # nesting depth of tables while inside the target table
+        self.wrapper_text: list[str] = []
+        self.page_text: list[str] = []
+        self.wrapper_no_results = False
+        self.page_no_results = False
+        self.wrapper_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self._wrap_tag: str | None = None
+        self._wrap_depth = 0  # >0 while inside our result element
+        self._wrap_done = False
+        self._table_depth = 0  # nesting depth of tables while inside the target table
+        self._table_done = False
         self._error_depth = 0  # >0 while inside ul.error
         self._error_buf: list[str] = []
         self._row: list[str] | None = None
+        self._row_has_td = False
         self._cell: list[str] | None = None
-        self._skip = 0  # inside <script>/<style>
+        self._skip = 0
+
+    @property
+    def _inside(self) -> bool:
+        return self._wrap_depth > 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {k: (v or "") for k, v in attrs}
         classes = attr.get("class", "").split()
-        if tag in ("script", "style"):
+        element_id = attr.get("id", "").strip().casefold()
+        if tag in _SKIPPED:
             self._skip += 1
-        elif tag == "td" and "no-results-found" in classes:
-            self.no_results = True
+            return
+        if self._inside:
+            if tag == self._wrap_tag:
+                self._wrap_depth += 1
+        elif element_id == self._wrapper_id and not self._wrap_done:
+            self.wrapper_found = True
+            self._wrap_tag, self._wrap_depth = tag, 1
+        elif element_id.startswith("table-"):
+            self.other_wrappers += 1
+        if tag == "td" and "no-results-found" in classes:
+            if self._inside:
+                self.wrapper_no_results = True
+            else:
+                self.page_no_results = True
+        self._error_start(tag, classes)
+        if not self._inside:
+            return
+        if tag == "table":
+            if self._table_depth:
+                self._table_depth += 1
+            elif not self._table_done:
+                self.table = _Table()
+                self._table_depth = 1
+            return
+        if self._table_depth != 1:
+            return
+        if tag == "tr":
+            self._end_row()
+            self._row, self._row_has_td = [], False
+        elif tag in ("td", "th"):
+            if self._row is None:  # a cell outside any <tr>: HTML lets the row start implied
+                self._row, self._row_has_td = [], False
+            self._end_cell()
+            self._cell = []
+            self._row_has_td = self._row_has_td or tag == "td"
+        elif tag in _CELL_BREAKS and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self._skip = max(0, self._skip - 1)
+            return
+        self._error_end(tag)
+        if self._inside and self._table_depth:
+            if tag == "table":
+                if self._table_depth == 1:
+                    self._end_row()
+                    self._table_done = True
+                self._table_depth -= 1
+            elif self._table_depth == 1:
+                if tag in ("td", "th"):
+                    self._end_cell()
+                elif tag == "tr":
+                    self._end_row()
+        if self._inside and tag == self._wrap_tag:
+            self._wrap_depth -= 1
+            if not self._wrap_depth:
+                self._end_row()
+                self._table_depth = 0
+                self._wrap_done = True
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self.page_text.append(data)
+        if self._inside:
+            self.wrapper_text.append(data)
+        if self._error_depth:
+            self._error_buf.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._end_row()
+
+    # -- ul.error ---------------------------------------------------------------------------
+
+    def _error_start(self, tag: str, classes: list[str]) -> None:
         if tag == "ul":
             if self._error_depth:
                 self._error_depth += 1
@@ -85,74 +204,70 @@ class _PageParser(HTMLParser):
                 self._error_buf = []
         elif tag == "li" and self._error_depth:
             self._flush_error()
-        if tag == "table":
-            if self._in_target:
-                self._in_target += 1
-            elif self.table is None and attr.get("id", "").strip().casefold() == self._table_id:
-                self.table = _Table()
-                self._in_target = 1
-            return
-        if self._in_target != 1:
-            return
-        if tag == "th":
-            self.table.headers += 1  # type: ignore[union-attr]
-        elif tag == "tr":
-            self._end_row()
-            self._row = [] if "result-table-row" in classes else None
-        elif tag == "td" and self._row is not None:
-            self._end_cell()
-            self._cell = []
-        elif tag in _CELL_BREAKS and self._cell is not None:
-            self._cell.append(" ")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
+    def _error_end(self, tag: str) -> None:
         if tag == "ul" and self._error_depth:
             self._error_depth -= 1
             if not self._error_depth:
                 self._flush_error()
         elif tag == "li" and self._error_depth:
             self._flush_error()
-        if tag == "table" and self._in_target:
-            if self._in_target == 1:
-                self._end_row()
-            self._in_target -= 1
-        elif self._in_target == 1:
-            if tag == "td":
-                self._end_cell()
-            elif tag == "tr":
-                self._end_row()
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        self.text.append(data)
-        if self._error_depth:
-            self._error_buf.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
 
     def _flush_error(self) -> None:
         message = " ".join("".join(self._error_buf).split())
         if message:
-            self.errors.append(message)
+            (self.wrapper_errors if self._inside else self.page_errors).append(message)
         self._error_buf = []
+
+    # -- rows -------------------------------------------------------------------------------
 
     def _end_cell(self) -> None:
         if self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell))
+            self._row.append(" ".join("".join(self._cell).split()))
         self._cell = None
 
     def _end_row(self) -> None:
         self._end_cell()
-        if self._row is not None and self.table is not None:
-            self.table.rows.append(self._row)
-        self._row = None
+        row, self._row = self._row, None
+        if row is None or self.table is None or not row:
+            return
+        if not self._row_has_td:
+            if not self.table.headers and not self.table.rows:
+                self.table.headers = row
+        else:
+            self.table.rows.append(row)
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    time: int
+    status: int
+    location: int | None
+
+
+def _columns(headers: Sequence[str], width: int) -> _Columns:
+    """Which cell holds what: headers matched by keyword, the rest by position (date, status,
+    location), so a page with extra, missing or reworded columns still reads right."""
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = header.casefold()
+        for role, words in _HEADER_WORDS.items():
+            if role not in found and any(word in key for word in words):
+                found[role] = index
+                break
+    free = iter(i for i in range(max(width, 3)) if i not in found.values())
+    for role in ("time", "status", "location"):
+        if role not in found:
+            found[role] = next(free)
+    location: int | None = found["location"]
+    if location is not None and location >= width:
+        location = None
+    return _Columns(found["time"], found["status"], location)
 
 
 def _event_from_row(time_raw: str, label: str, location: str) -> Event:
-    code, status, stage = classify_text(label)  # UPU names first, then wording
+    # The tracker's plain labels first, then UPU names, then wording: statusmap knows them all.
+    code, status, stage = classify_text(label)
     time_local, time_utc = parse_time(time_raw)
     return Event(time_raw=time_raw, description=label, location=location, provider=PROVIDER_ID,
                  time_local=time_local, time_utc=time_utc, code=code, status=status, stage=stage)
@@ -166,26 +281,45 @@ def parse_page(number: str, reply: Reply) -> Tracking | NumberError:
         parser.feed(text)
         parser.close()
     except (AssertionError, ValueError):  # HTMLParser can still choke on pathological input
-        raise _unknown_shape(number, text) from None
-    page_text = " ".join("".join(parser.text).split())
-    if NOT_EMS_MARKER in page_text:
+        raise _unknown_shape(number, "the page could not be read as HTML", text) from None
+    # Only our result element counts; page-level signals only when no result element exists.
+    scoped = parser.wrapper_found or parser.other_wrappers == 0
+    scope_text = " ".join("".join(
+        parser.wrapper_text if parser.wrapper_found else parser.page_text).split())
+    errors = parser.wrapper_errors + (parser.page_errors if not parser.wrapper_found else [])
+    if scoped and NOT_EMS_MARKER in scope_text:
         return NumberError("unsupported", "the EMS Cooperative tracker says this is not an EMS "
                                           "item (other sources may still track it)",
                            retryable=False)
-    if parser.no_results:
+    no_results = parser.wrapper_no_results or (
+        not parser.wrapper_found and scoped and parser.page_no_results)
+    if no_results:
         return NumberError("not_found", "no records at the EMS Cooperative tracker yet (normal "
                                         "for the first 24-48 hours after posting)")
-    if parser.errors:
-        message = clean_line(" ".join(parser.errors), limit=DESCRIPTION_LIMIT)
+    if errors and scoped:
+        message = clean_line(" ".join(errors), limit=DESCRIPTION_LIMIT)
         return NumberError("invalid", message or "the tracker rejected the number",
                            retryable=False)
+    page_text = " ".join("".join(parser.page_text).split())
+    if not parser.wrapper_found:
+        raise _unknown_shape(number, f"no element with id table-{number}", page_text)
     table = parser.table
-    rows = []
-    if table is not None and table.headers == 3:
-        rows = [row[:3] for row in table.rows if len(row) >= 3]
-    if not rows:
-        raise _unknown_shape(number, page_text)
+    if table is None:
+        raise _unknown_shape(number, f"no table inside the element table-{number}", page_text)
+    width = max((len(row) for row in table.rows), default=0)
+    columns = _columns(table.headers, max(width, len(table.headers)))
+    rows = [_cells(row, columns) for row in table.rows if len(row) > columns.status
+            and len(row) > columns.time]
+    if not any(time or label for time, label, _ in rows):
+        raise _unknown_shape(number, "no event rows (date, status, location) in its table",
+                             page_text)
     return _tracking(number, rows)
+
+
+def _cells(row: Sequence[str], columns: _Columns) -> list[str]:
+    location = row[columns.location] if columns.location is not None and \
+        columns.location < len(row) else ""
+    return [row[columns.time], row[columns.status], location]
 
 
 def _tracking(number: str, rows: list[list[str]]) -> Tracking:
@@ -200,7 +334,8 @@ def _tracking(number: str, rows: list[list[str]]) -> Tracking:
         seen.add(row)
         cleaned.append(row)
     if not cleaned:
-        raise _unknown_shape(number, " ".join(" ".join(row) for row in rows))
+        raise _unknown_shape(number, "no event rows with text in its table",
+                             " ".join(" ".join(row) for row in rows))
     cleaned = cleaned[-MAX_EVENTS:]  # page is oldest first: keep the newest
     # Page order is the truth for ordering: wall times from different legs are not comparable.
     events = tuple(_event_from_row(*row) for row in reversed(cleaned))
@@ -213,9 +348,9 @@ def _tracking(number: str, rows: list[list[str]]) -> Tracking:
                     fingerprint=digest.hexdigest()[:32])
 
 
-def _unknown_shape(number: str, text: str) -> BadResponseError:
-    return BadResponseError(PROVIDER_ID, f"unrecognised page for {number} (the tracker's page "
-                                         "layout may have changed)",
+def _unknown_shape(number: str, missing: str, text: str) -> BadResponseError:
+    return BadResponseError(PROVIDER_ID, f"unrecognised page for {number}: {missing} (the "
+                                         "tracker's page layout may have changed)",
                             detail=safe_excerpt(text) or None)
 
 

@@ -40,10 +40,11 @@ from emstui.providers.http import (
     raise_for_status,
     safe_excerpt,
 )
+from emstui.providers.seventeentrack_facts import parse_facts
 from emstui.ratelimit import RateLimiter
 from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
 from emstui.statusmap import classify_text, from_17track, stage_from_17track, status_from_events
-from emstui.timeline import merge_timelines
+from emstui.timeline import event_identity, merge_timelines
 from emstui.timeparse import parse_time
 
 DEFAULT_BASE_URL = "https://api.17track.net/track/v2.2"
@@ -205,6 +206,7 @@ def parse_item(number: str, item: dict[str, Any]) -> Tracking | NumberError:
     raw_sub = clean_line(raw_sub, limit=64) if raw_sub else None
 
     tracking = _d(track_info.get("tracking"))
+    facts = parse_facts(item, track_info, _l(tracking.get("providers")))
     legs: list[tuple[Event, ...]] = []
     carriers: list[str] = []
     event_hashes: list[str] = []
@@ -245,11 +247,11 @@ def parse_item(number: str, item: dict[str, Any]) -> Tracking | NumberError:
     else:
         digest = hashlib.sha256(f"{raw_status}/{raw_sub}".encode())
         for event in merged:
-            digest.update("\x1f".join(event.identity()).encode("utf-8") + b"\x1e")
+            digest.update("\x1f".join(event_identity(event)).encode("utf-8") + b"\x1e")
         fingerprint = digest.hexdigest()[:32]
     return Tracking(number=number, provider=PROVIDER_ID, status=status, stage=stage,
                     events=merged, raw_status=raw_status, raw_sub_status=raw_sub,
-                    carriers=tuple(carriers), fingerprint=fingerprint)
+                    carriers=tuple(carriers), fingerprint=fingerprint, facts=facts)
 
 
 class SeventeenTrackProvider:

@@ -3,6 +3,7 @@
 from emstui.sim.demo import assign_demo, demo_parcels
 from emstui.sim.faults import Decision, Faults
 from emstui.sim.journeys import (
+    EMS_LABELS,
     HOSTILE_STRINGS,
     SCENARIOS,
     UPU_NAMES,
@@ -14,6 +15,7 @@ from emstui.sim.journeys import (
 from emstui.sim.server import RequestRecord, SimServer
 
 __all__ = [
+    "EMS_LABELS",
     "HOSTILE_STRINGS",
     "SCENARIOS",
     "UPU_NAMES",

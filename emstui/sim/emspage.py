@@ -1,4 +1,4 @@
-"""The EMS Cooperative tracker's HTML pages (specs/ems-cooperative.md section 5 shapes)."""
+"""The EMS Cooperative tracker's HTML pages, in the live shape of specs/ems-cooperative.md §2."""
 
 from __future__ import annotations
 
@@ -18,21 +18,32 @@ _TAIL = """</body>
 INVALID_INPUT = "Please enter a valid item identifier."
 
 
-def _table(number: str, rows: str) -> str:
+def _wrapper(number: str, inner: str) -> str:
+    """The page around one result: the query echo, then the result wrapper `div` (spec §2: the id
+    and the class `result-table` sit on the wrapper; the page's script removes `hidden`)."""
     n = escape(number)
     return (
-        f'{_HEAD}  <div class="result">\n'
-        f'    <h2 class="result-item-id">{n}</h2>\n'
-        f'    <table class="result-table" id="table-{n}">\n'
-        "      <thead>\n"
-        "        <tr><th>Date</th><th>Status</th><th>Location</th></tr>\n"
-        "      </thead>\n"
-        "      <tbody>\n"
-        f"{rows}"
-        "      </tbody>\n"
-        "    </table>\n"
+        f"{_HEAD}"
+        '  <form class="tracking-form" method="get" action="/api/publicTracking/track">\n'
+        f'    <input id="publicTrackingView.itemId" name="itemId" value="{n}">\n'
+        "  </form>\n"
+        f'  <div class="result-table hidden" id="table-{n}">\n'
+        f"{inner}"
         f"  </div>\n{_TAIL}"
     )
+
+
+def _table(number: str, rows: str) -> str:
+    return _wrapper(number, (
+        "    <table>\n"
+        "      <thead>\n"
+        '        <tr><th class="header-cell">Date and time</th>'
+        '<th class="header-cell">Status of Item</th><th class="header-cell">Location</th></tr>\n'
+        "      </thead>\n"
+        '      <tbody class="tbody">\n'
+        f"{rows}"
+        "      </tbody>\n"
+        "    </table>\n"))
 
 
 def events_page(number: str, events: Sequence[JourneyEvent]) -> str:
@@ -41,24 +52,27 @@ def events_page(number: str, events: Sequence[JourneyEvent]) -> str:
         return not_found_page(number)
     rows = "".join(
         '        <tr class="result-table-row">'
-        f"<td>{escape(e.ems_time)}</td><td>{escape(e.name)}</td><td>{escape(e.location)}</td>"
-        "</tr>\n"
+        f"<td>{escape(e.ems_time)}</td><td>{escape(e.label)}</td>"
+        f"<td>{escape(e.ems_location)}</td></tr>\n"
         for e in events
     )
     return _table(number, rows)
 
 
 def not_found_page(number: str) -> str:
-    return _table(number, '        <tr><td class="no-results-found" colspan="3">'
+    return _table(number, '        <tr><td colspan="3" class="no-results-found">'
                           "There were no results found.</td></tr>\n")
 
 
 def error_page(message: str) -> str:
+    """A page-level error list (the tracker's answer to input it cannot read at all)."""
     return f'{_HEAD}  <ul class="error">\n    <li>{escape(message)}</li>\n  </ul>\n{_TAIL}'
 
 
 def not_ems_page(number: str) -> str:
-    return error_page(f"{number} does not denote an EMS item.")
+    """Inside the number's wrapper, instead of the table; note the doubled single quotes."""
+    message = f"Tracking number ''{number}'' does not denote an EMS item."
+    return _wrapper(number, f'    <ul class="error"><li>{escape(message, quote=False)}</li></ul>\n')
 
 
 def forbidden_page() -> str:

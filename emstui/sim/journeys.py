@@ -52,6 +52,31 @@ UPU_NAMES: Mapping[str, str] = {
     "EDX": "Import terminated",
 }
 
+# What the EMS Cooperative tracker prints for each event (specs/ems-cooperative.md §2: plain
+# English labels, not the UPU names). EME and EDH were not among the labels seen live: the sim
+# words them as the tracker plausibly would (UNCONFIRMED), which the adapter must then classify
+# by wording, as it would any label it has never seen.
+EMS_LABELS: Mapping[str, str] = {
+    "EMA": "Posted",
+    "EMB": "Arrived at export office",
+    "EMC": "Departed from export office",
+    "EMD": "Arrived at destination import office",
+    "EDB": "Presented to import customs",
+    "EME": "Held by import customs",
+    "EDC": "Released from import customs",
+    "EMF": "Departed from destination import office",
+    "EMG": "Arrived at post office",
+    "EDG": "Out for delivery",
+    "EMH": "Delivery attempted",
+    "EDH": "Available for pick-up",
+    "EMI": "Delivered",
+    "EDX": "Returned to sender",
+}
+
+# The space before AM/PM on the tracker's dates: a plain space, or the no-break and narrow
+# no-break spaces that browsers' and ICU's date formatting produce (spec §2). Chosen per number.
+_MERIDIEM_SPACES = (" ", "\u00a0", "\u202f")
+
 # Extra carrier wording 17TRACK shows after the UPU name (the EMS tracker shows the name only).
 _DETAILS: Mapping[str, str] = {
     "EME": "awaiting documents from the addressee (commercial invoice)",
@@ -123,6 +148,9 @@ class JourneyEvent:
     description: str
     location: str
     place: Place
+    label: str  # the EMS tracker's wording for this event
+    ems_location: str  # the EMS tracker's location text: the facility, upper case, no country
+    meridiem_space: str
     time: datetime
     visible_at: datetime
     sub_status: str
@@ -143,8 +171,11 @@ class JourneyEvent:
 
     @property
     def ems_time(self) -> str:
-        """The EMS Cooperative tracker's offset-less local wall time."""
-        return self.local_time.strftime("%Y-%m-%d %H:%M")
+        """The EMS Cooperative tracker's offset-less local wall time: `Sep 1, 2026, 10:48 AM`."""
+        t = self.local_time
+        hour = t.hour % 12 or 12
+        return (f"{t.strftime('%b')} {t.day}, {t.year}, {hour}:{t.minute:02d}"
+                f"{self.meridiem_space}{'PM' if t.hour >= 12 else 'AM'}")
 
     @property
     def time_iso(self) -> str:
@@ -300,6 +331,7 @@ def build_journey(number: str, scenario: str, posted_at: datetime) -> Journey:
         "d_office": (Place(d_office.city, d_office.postal_code, destination),
                      f"{d_office.city} {d_office.postal_code}".strip()),
     }
+    meridiem_space = _MERIDIEM_SPACES[_seed("meridiem", number) % len(_MERIDIEM_SPACES)]
     hidden_until = posted_at + timedelta(hours=48) if scenario == "no_records_48h" else posted_at
     when = posted_at
     events: list[JourneyEvent] = []
@@ -307,13 +339,14 @@ def build_journey(number: str, scenario: str, posted_at: datetime) -> Journey:
         lo, hi = step.gap_hours
         when += timedelta(seconds=round(rng.uniform(lo, hi) * _HOUR / 60) * 60)
         place, location = places[step.where]
-        name = UPU_NAMES[step.code]
+        name, label = UPU_NAMES[step.code], EMS_LABELS[step.code]
+        ems_location = _tracker_location(location, place.country)
         if scenario == "hostile" and step.code in _HOSTILE:
             field, text = _HOSTILE[step.code]
             if field == "name":
-                name = text
+                name = label = text
             else:
-                location = text
+                location = ems_location = text
         detail = _DETAILS.get(step.code)
         description = f"{name} ({detail})" if detail else name
         sub_status = _SUB_STATUS[step.code]
@@ -324,11 +357,17 @@ def build_journey(number: str, scenario: str, posted_at: datetime) -> Journey:
             key_stage = "Returned" if final else ("Returning" if step.code == "EDX" else None)
         events.append(JourneyEvent(
             code=step.code, name=name, description=description, location=location, place=place,
+            label=label, ems_location=ems_location, meridiem_space=meridiem_space,
             time=when, visible_at=max(when, hidden_until), sub_status=sub_status,
             key_stage=key_stage, posted_at=posted_at,
         ))
     return Journey(number, scenario, origin, destination, o_office, d_office, posted_at,
                    tuple(events))
+
+
+def _tracker_location(location: str, country: Country) -> str:
+    """The EMS tracker shows facility names in upper case, here without the country name."""
+    return location.removesuffix(f", {country.name}").upper()
 
 
 class Journeys:

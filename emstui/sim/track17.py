@@ -54,6 +54,7 @@ class _Registration:
     tag: str | None
     stopped: bool = False
     retracked: bool = False
+    sync_failed_since: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -117,6 +118,16 @@ class Track17:
     def set_quota(self, total: int) -> None:
         with self._lock:
             self._account.quota_total = total
+
+    def fail_sync(self, number: str, since: datetime | None) -> None:
+        """17TRACK's own syncs of a registered `number` with its carriers fail from `since`
+        (simulated time) on: answers show no newer events and say the sync failed.
+        None makes them work again."""
+        with self._lock:
+            reg = self._account.registered.get(number)
+            if reg is None:
+                raise KeyError(f"{number} is not registered")
+            reg.sync_failed_since = since
 
     # -- protocol ------------------------------------------------------------------------------
 
@@ -226,7 +237,10 @@ class Track17:
             return reg
         now = self._sim_now()
         journey = self._journeys.journey(number)
-        return track_item(journey, reg.carrier, journey.visible(now), now, tag=reg.tag)
+        failed = reg.sync_failed_since
+        seen_until = now if failed is None else min(now, failed)
+        return track_item(journey, reg.carrier, journey.visible(seen_until), now, tag=reg.tag,
+                          sync_failed_since=failed)
 
     def _stoptrack(self, number: str, item: dict[str, Any]) -> dict[str, Any]:
         reg = self._lookup(number, item)

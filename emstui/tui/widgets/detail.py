@@ -74,10 +74,23 @@ def facts_content(view: ParcelView) -> Content:
     if view.raw_status:
         status.append(f"  (source says: {view.raw_status})")
     lines.append(_fact("Status", (status[0], tone), *status[1:]))
+    if view.status_detail:
+        lines.append(_fact("", (view.status_detail, "$text-secondary")))
     filled = view.stage_bar.count("▰")
     lines.append(_fact("Journey", (view.stage_bar[:filled], tone),
                        (view.stage_bar[filled:], "$text-muted"), f" {view.stage_label}"))
+    if view.route:
+        lines.append(_fact("Route", view.route))
+    if view.eta:
+        note = [(f" · {view.eta_note}", "$text-muted")] if view.eta_note else []
+        lines.append(_fact("Expected", view.eta, *note))
+    if view.last_mile:
+        lines.append(_fact("Last mile", view.last_mile))
     lines.append(_fact("Checked", f"{view.last_checked} · next: {view.next_text}"))
+    if view.sync:
+        # The source's own copy of the carrier's data: old news when its sync fails.
+        lines.append(_fact("Sync", ("source ↔ carrier: ", "$text-muted"),
+                           (view.sync, "$text-warning") if view.sync_problem else view.sync))
     if view.error:
         lines.append(_fact("Problem", (f"{view.error_short}: {view.error}", "$text-error")))
     if view.unseen:
@@ -128,7 +141,8 @@ def events_content(events: Sequence[Event], tz: tzinfo) -> Content:
                                                         or NO_VALUE)]
         tags = [t for t in (event.stage.label if event.stage and event.stage.index else "",
                             clean_line(event.code or "", limit=10),
-                            clean_line(event.provider, limit=20)) if t]
+                            " + ".join(clean_line(source, limit=20)
+                                       for source in event.reported_by[:3])) if t]
         if tags:
             detail.append(("  · " + " · ".join(tags), "$text-muted"))
         lines.append(Content.assemble(*detail))
