@@ -6,6 +6,13 @@ import os
 import sys
 
 from emstui.cli import run
+from emstui.exitcodes import ExitCode
+
+
+def _silence_stdout() -> None:
+    # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main() -> int:
@@ -14,10 +21,12 @@ def main() -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`emstui list | head -1`): not an error worth a traceback.
-        # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        _silence_stdout()
+        return ExitCode.OK
+    except OSError as exc:  # the output could not be written when flushed (disk full, ...)
+        _silence_stdout()
+        sys.stderr.write(f"emstui: cannot write the output: {exc.strerror or exc}\n")
+        return ExitCode.IO
     return code
 
 

@@ -279,6 +279,15 @@ def _error_advice(facts: ParcelFacts) -> list[Advice]:
             Level.WARNING, "Tracking source has moved",
             "The source's address no longer answers. Update emstui, or set the source's base_url "
             "in the configuration if you know its new address.", trigger)]
+    if kind == "no_source":
+        return [Advice(
+            Level.WARNING, "Needs a 17TRACK key",
+            "No source in use can track this number: the keyless EMS Cooperative tracker only "
+            "knows EMS numbers (starting with E). Get a free 17TRACK API key at "
+            "https://api.17track.net (sign up; the key is shown as 17token), then either set "
+            "EMSTUI_17TRACK_KEY=<key> in the environment emstui runs in (cron too), or write "
+            'api_key = "<key>" under [providers.17track] in the config. "17track" must be in '
+            "providers.order. `emstui config validate` checks it.", trigger)]
     if kind == "unsupported":
         return [Advice(
             Level.TIP, "No source for this number",

@@ -42,6 +42,7 @@ from emstui.durations import (
     parse_duration,
     parse_optional_duration,
 )
+from emstui.schedule import MIN_INTERVAL
 
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
 DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
@@ -118,6 +119,10 @@ class InvalidConfig(ConfigError):
 
 class ConfigConflict(ConfigError):
     """The file changed on disk since it was read; nothing was written."""
+
+
+class ConfigWriteError(ConfigError):
+    """The file or its directory could not be written (permissions, disk full, ...)."""
 
 
 class DuplicateParcel(ConfigError):
@@ -254,8 +259,25 @@ class ProviderSettings:
         return self.env_key or self.api_key
 
 
+# Read when the config names no variable (api_key_env), so the starter config, which names
+# nothing, works with the variable the docs and messages mention.
+DEFAULT_KEY_ENV: dict[str, str] = {"17track": "EMSTUI_17TRACK_KEY"}
+
+
+def key_env_name(settings: ProviderSettings) -> str | None:
+    """The environment variable the provider's key is read from."""
+    return settings.api_key_env or DEFAULT_KEY_ENV.get(settings.id)
+
+
+def _read_env_key(settings: ProviderSettings) -> ProviderSettings:
+    name = key_env_name(settings)
+    from_env = os.environ.get(name, "").strip() if name else ""
+    settings.env_key = Secret(from_env) if from_env else None
+    return settings
+
+
 def _default_providers() -> dict[str, ProviderSettings]:
-    return {pid: ProviderSettings(id=pid) for pid in PROVIDER_IDS}
+    return {pid: _read_env_key(ProviderSettings(id=pid)) for pid in PROVIDER_IDS}
 
 
 @dataclass
@@ -385,6 +407,29 @@ def _optional_duration(value: Any, key: str) -> int | None:
         raise _Bad(error.problem) from None
 
 
+def _too_often(seconds: int) -> str | None:
+    """Why an interval is below what emstui polls at, or None when it is fine."""
+    if seconds >= MIN_INTERVAL:
+        return None
+    return (f"{format_duration(seconds)} is too short: emstui checks a parcel at most every "
+            f"{format_duration(MIN_INTERVAL)}, so the sources are not asked more often than "
+            "they allow")
+
+
+def _poll_interval(value: Any, key: str) -> int:
+    seconds = _duration(value, key)
+    if problem := _too_often(seconds):
+        raise _Bad(problem, f'Use "{format_duration(MIN_INTERVAL)}" or more')
+    return seconds
+
+
+def _optional_poll_interval(value: Any, key: str) -> int | None:
+    seconds = _optional_duration(value, key)
+    if seconds is not None and (problem := _too_often(seconds)):
+        raise _Bad(problem, f'Use "{format_duration(MIN_INTERVAL)}" or more, or "off"')
+    return seconds
+
+
 def _encode_duration(seconds: int | None) -> Any:
     return _OMIT if seconds is None else format_duration(seconds)
 
@@ -501,8 +546,8 @@ def _number(value: Any, key: str) -> str:
 
 
 _REFRESH_KEYS = {
-    "interval": _Key(_duration, format_duration),
-    "delivered_interval": _Key(_optional_duration, _encode_optional_duration),
+    "interval": _Key(_poll_interval, format_duration),
+    "delivered_interval": _Key(_optional_poll_interval, _encode_optional_duration),
     "concurrency": _Key(_int_between(CONCURRENCY_MIN, CONCURRENCY_MAX)),
     "max_backoff": _Key(_duration, format_duration),
     "timeout": _Key(_duration, format_duration),
@@ -529,7 +574,7 @@ _PARCEL_KEYS = {
     "number": _Key(_number),
     "label": _Key(_string()),
     "note": _Key(_string()),
-    "interval": _Key(_duration, _encode_duration),
+    "interval": _Key(_poll_interval, _encode_duration),
     "provider": _Key(_provider_id),
     "archived": _Key(_bool),
     "added": _Key(_date),
@@ -743,11 +788,7 @@ class _Loader:
         values, extra = self._read(table, spec, f"providers.{pid}")
         for key in extra:
             self._unknown(f"providers.{pid}.{key}", key, spec)
-        settings = ProviderSettings(id=pid, **values, extra=extra, source=table)
-        if settings.api_key_env:
-            from_env = os.environ.get(settings.api_key_env, "").strip()
-            settings.env_key = Secret(from_env) if from_env else None
-        return settings
+        return _read_env_key(ProviderSettings(id=pid, **values, extra=extra, source=table))
 
     def _keys(self, value: Any) -> dict[str, str]:
         table = self._table(value, "keys", "a table: a [keys] section of binding = \"key\"")
@@ -906,17 +947,51 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def key_line(config: Config, key: str) -> int | None:
+    """The line of a key path (``parcels[2].number``) in the file ``config`` was read from."""
+    try:
+        text = config.path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _Loader(config.path, text).line_of(key)
+
+
 # ---- writing --------------------------------------------------------------------------------
+
+
+HEADER_FIRST_LINE = "# emstui configuration. `emstui config example` prints every key, explained."
 
 
 def _header(path: Path) -> str:
     return (
-        "# emstui configuration. Every key is documented in config.example.toml.\n"
+        f"{HEADER_FIRST_LINE}\n"
         "# emstui rewrites this file when you add, edit, archive or remove parcels or change\n"
         "# the theme from the app or the command line, and comments are NOT kept when it does:\n"
         "# put what you want to remember about a parcel in its `label` and `note`.\n"
-        f"# The previous version is kept next to this file as {backup_path(path).name}.\n\n"
+        f"# The previous version is kept next to this file as {backup_path(path).name}; the\n"
+        f"# file as you first wrote it, comments included, as {original_path(path).name}.\n\n"
     )
+
+
+def original_path(path: Path) -> Path:
+    """Where the hand-written file is kept the first time emstui rewrites it."""
+    return path.with_name(path.name + ".orig")
+
+
+def _keep_original(target: Path, current: bytes | None) -> None:
+    """Copy a file emstui has never rewritten (no header yet) to ``.orig``, once."""
+    if current is None or not current.strip():
+        return
+    if current.decode("utf-8", "replace").lstrip("\ufeff").startswith(HEADER_FIRST_LINE):
+        return
+    keep = original_path(target)
+    if keep.exists() or keep.is_symlink():
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o600
+    atomic_write_bytes(keep, current, mode=mode, backup=False)
 
 
 def dumps_config(config: Config) -> str:
@@ -1034,7 +1109,7 @@ def save_config(config: Config, *, expected: str | _Keep | None = KEEP) -> str:
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
-        raise ConfigError(
+        raise ConfigWriteError(
             f"cannot create the directory {target.parent}: {error.strerror or error}",
             path=config.path, hint=_where_instead(),
         ) from None
@@ -1048,6 +1123,7 @@ def save_config(config: Config, *, expected: str | _Keep | None = KEEP) -> str:
             )
         if current != data:
             try:
+                _keep_original(target, current)
                 atomic_write_bytes(target, data, mode=0o600 if holds_key else None)
             except OSError as error:
                 raise _write_error(config.path, target, error) from None
@@ -1068,8 +1144,8 @@ def _write_error(path: Path, target: Path, error: OSError) -> ConfigError:
         hint = f"The directory {target.parent} is not writable. {_where_instead()}"
     else:
         hint = None
-    return ConfigError(f"could not save: {cause}; the file was left unchanged",
-                       path=path, hint=hint)
+    return ConfigWriteError(f"could not save: {cause}; the file was left unchanged",
+                            path=path, hint=hint)
 
 
 def update_config(
@@ -1098,16 +1174,49 @@ def update_config(
 
 
 def init_config(path: str | Path | None = None) -> Path:
-    """Write the commented example config to ``path``; refuses to replace an existing file."""
+    """Write the starter config (watches nothing) to ``path``; never replaces anything."""
     target = paths.config_path(path)
+    if target.is_dir():
+        raise ConfigError(
+            "this is a directory, not a config file; nothing was written", path=target,
+            hint=f"Give a file name instead, such as {target / paths.CONFIG_FILENAME}")
     if target.exists() or target.is_symlink():
         raise ConfigError("the file already exists; it was not changed", path=target,
                           hint="Edit it, or move it aside first")
     try:
-        atomic_write_bytes(target, example_config_text().encode("utf-8"), backup=False)
+        atomic_write_bytes(target, starter_config_text().encode("utf-8"), backup=False)
     except OSError as error:
         raise _write_error(target, target, error) from None
     return target
+
+
+STARTER_HEADER = """\
+# emstui starter configuration: it watches nothing yet.
+#
+# Start watching a parcel with `emstui add EE123456785CN --label "Tea"`, or press `a` in the
+# monitor (`emstui`). Every setting below is commented out and shows its default: to change
+# one, remove the leading "# " of its line and of its [section] line.
+# `emstui config example` prints this reference again; `emstui config validate` checks the file.
+# The first time emstui rewrites this file (add, edit, remove, theme) it keeps this version,
+# comments included, as config.toml.orig.
+#
+"""
+
+
+def starter_config_text() -> str:
+    """The example config with every setting and parcel commented out, under a short header."""
+    lines = []
+    for line in example_config_text().splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            lines.append(f"# {line}")
+        else:
+            lines.append(line)
+    body = "\n".join(lines)
+    # The example's own opening comment block describes the reference: keep from the first
+    # section on, under the starter's header.
+    start = body.find("# [")
+    return STARTER_HEADER + "\n" + (body[start:] if start >= 0 else body) + "\n"
 
 
 def example_config_text() -> str:
@@ -1150,7 +1259,19 @@ def _check_text(value: object, what: str) -> str:
 
 
 def _check_interval(value: int | str | None) -> int | None:
-    return None if value is None else parse_duration(value, key="interval")
+    if value is None:
+        return None
+    seconds = parse_duration(value, key="interval")
+    if problem := _too_often(seconds):
+        raise ValueError(f"interval {problem}; use {format_duration(MIN_INTERVAL)} or more")
+    return seconds
+
+
+def check_interval(value: int | str) -> int:
+    """Seconds for a parcel interval typed by the user; ValueError when unusable or too short."""
+    seconds = _check_interval(value)
+    assert seconds is not None
+    return seconds
 
 
 def _check_provider(value: str | None) -> str | None:

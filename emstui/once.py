@@ -12,15 +12,17 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import httpx
 
+from emstui import quota
 from emstui.changes import Change, ParcelUpdated
 from emstui.clock import Clock
 from emstui.config import load_config
+from emstui.exitcodes import ExitCode
 from emstui.model import Event, ParcelState, ShipmentFacts
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
@@ -39,13 +41,21 @@ class ParcelLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class RowError:
+    """Why a parcel shows an error: a kind scripts can test (`no_source`, `offline`, ...)."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class OnceRow:
     number: str
     label: str
     state: ParcelState | None
     events: tuple[Event, ...]
     changed: bool
-    error: str | None
+    error: RowError | None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -65,6 +75,21 @@ def event_json(event: Event) -> dict[str, Any]:
     }
 
 
+def row_error(number: str, state: ParcelState | None, report: CycleReport,
+              untrackable: Mapping[str, str]) -> RowError | None:
+    """The error a parcel shows now: no source at all, this run's failure, or a stored one."""
+    if number in untrackable:
+        return RowError("no_source", untrackable[number])
+    failed = report.failed.get(number)
+    stored = state is not None and state.last_error and number not in report.refreshed
+    kind = (state.error_kind if state is not None and state.last_error else None) or "provider"
+    if failed is not None:
+        return RowError(kind, failed)
+    if stored and state is not None and state.last_error:
+        return RowError(kind, state.last_error)
+    return None
+
+
 def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
     """The source's delivery window, bounds as the source wrote them (wall times)."""
     if facts is None or not facts.has_eta:
@@ -73,7 +98,8 @@ def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
 
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
-                 *, changed_since: datetime | None, include_all: bool) -> list[OnceRow]:
+                 *, changed_since: datetime | None, include_all: bool,
+                 untrackable: Mapping[str, str] | None = None) -> list[OnceRow]:
     """One row per watched (non-archived) parcel, with what this run learnt about it.
 
     A parcel has changed when its status or events changed after `changed_since` (the previous
@@ -88,10 +114,7 @@ def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleRepor
     for parcel in active:
         state = states.get(parcel.number)
         is_changed = parcel.number in changed
-        error = report.failed.get(parcel.number)
-        if error is None and state is not None and state.last_error and \
-                parcel.number not in report.refreshed:
-            error = state.last_error
+        error = row_error(parcel.number, state, report, untrackable or {})
         if not include_all and not is_changed:
             continue
         rows.append(OnceRow(parcel.number, parcel.label, state,
@@ -114,7 +137,9 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
             "changed": row.changed,
             "last_event": event_json(last) if last else None,
             "events": [event_json(e) for e in row.events],
-            "error": row.error,
+            "error": ({"kind": row.error.kind, "message": clean_line(row.error.message,
+                                                                     limit=500)}
+                      if row.error else None),
             "next_check": _iso(state.next_due) if state else None,
             "eta": eta_json(state.facts if state else None),
             "destination": state.facts.destination_country if state and state.facts else None,
@@ -158,36 +183,64 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
             (last.description if last else "—")
         table.append((status, clean_line(row.label), clean_line(row.number),
                       clean_line(event, limit=60), age,
-                      clean_line(row.error, limit=500)))
+                      clean_line(row.error.message, limit=500) if row.error else ""))
     if not table:
         return ""
     width_status = max(len(r[0]) for r in table)
+    width_number = max(len(r[2]) for r in table)
     width_label = min(28, max(len(r[1]) for r in table))
     for status, label, number, event, age, error in table:
         shown_status = status.ljust(width_status)
         if colour:
             shown_status = f"\x1b[{_COLOURS.get(status, '0')}m{shown_status}\x1b[0m"
         label = (label[:width_label - 1] + "…") if len(label) > width_label else label
-        line = f"{shown_status}  {label.ljust(width_label)}  {number}  {age:>8}  {event}"
+        line = (f"{shown_status}  {label.ljust(width_label)}  {number.ljust(width_number)}  "
+                f"{age:>8}  {event}")
         if error:
             line += f"  ! {error}"
         lines.append(line.rstrip())
     return "\n".join(lines) + "\n"
 
 
-def exit_code(report: CycleReport) -> int:
-    """0 when everything due was refreshed; 1 when some parcels could not be (provider errors)."""
-    return 1 if report.failed else 0
+def exit_code(report: CycleReport, states: Mapping[str, ParcelState],
+              untrackable: Mapping[str, str]) -> ExitCode:
+    """NO_SOURCE while some parcel cannot be tracked at all (on every run, not only when it is
+    due); else PROVIDER while any parcel could not be refreshed or still shows an error;
+    else OK. The same state gives the same code, run after run."""
+    if untrackable:
+        return ExitCode.NO_SOURCE
+    if report.failed or any(state.last_error for state in states.values()):
+        return ExitCode.PROVIDER
+    return ExitCode.OK
 
 
-def provider_problems(health: Mapping[str, ProviderHealth]) -> list[str]:
+MAX_LISTED_UNTRACKABLE = 5
+
+
+def untrackable_lines(untrackable: Mapping[str, str], labels: Mapping[str, str]) -> list[str]:
+    """One stderr line per parcel no source can track (a few, then how many more)."""
+    lines = []
+    for number, reason in list(untrackable.items())[:MAX_LISTED_UNTRACKABLE]:
+        label = clean_line(labels.get(number, ""), limit=40)
+        named = f"{number} ({label})" if label else number
+        lines.append(f"emstui: {named} cannot be tracked: {clean_line(reason, limit=500)}")
+    more = len(untrackable) - MAX_LISTED_UNTRACKABLE
+    if more > 0:
+        lines.append(f"emstui: ... and {more} more parcels cannot be tracked for the same "
+                     "reason (`emstui --once --json` lists them)")
+    return lines
+
+
+def provider_problems(health: Mapping[str, ProviderHealth],
+                      zone: tzinfo | None = UTC) -> list[str]:
     """One stderr line per provider in trouble: which one, what went wrong, when it retries."""
     lines = []
     for pid, h in sorted(health.items()):
         if h.state in ("ok", "idle"):
             continue
         if h.until is not None:
-            when = f"; next attempt at {h.until.isoformat(timespec='seconds')}"
+            when = ("; next attempt at "
+                    f"{h.until.astimezone(zone).isoformat(timespec='seconds')}")
         elif h.state in ("auth", "quota", "gone"):
             when = "; not retried until the configuration changes"
         else:
@@ -223,10 +276,15 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         # Most often cron running with another HOME or without EMSTUI_CONFIG: say so, loudly.
         err.write(f"emstui: no config file at {config_file}; `emstui add NUMBER` or "
                   "`emstui config init` creates one\n")
-        return 2
+        return ExitCode.USAGE
     for warning in config.warnings:
         err.write(f"emstui: warning: {warning}\n")
     total = sum(1 for p in config.parcels if not p.archived)
+    if total == 0:
+        archived = len(config.parcels)
+        also = f" ({archived} archived)" if archived else ""
+        err.write(f"emstui: the watchlist is empty{also}: nothing to refresh. `emstui add "
+                  "NUMBER` (or `a` in the monitor) starts watching a parcel\n")
     done = 0
 
     def on_change(change: Change) -> None:
@@ -240,12 +298,14 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
     interrupted = False
     try:
         # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
-        # they are for a terminal only; a damaged history moved aside is news wherever we run.
+        # they are for a terminal only; a damaged history moved aside is news wherever we run,
+        # and so is every parcel that no source can track (below, on every run).
         recovery = services.store.recovery_message
         on_tty = getattr(err, "isatty", lambda: False)()
         for note in services.notes:
             if on_tty or note == recovery:
                 err.write(f"emstui: {note}\n")
+        untrackable = services.engine.untrackable()
         store = services.store
         previous = _parse_iso(store.get_meta(ONCE_META_KEY))
         numbers = [p.number for p in config.parcels if not p.archived] if include_all else None
@@ -257,14 +317,14 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         progress("", err)
         if interrupted:
             err.write("emstui: interrupted; everything fetched so far is saved\n")
-            return 130
+            return ExitCode.INTERRUPTED
         health = services.engine.health()
         # The mark is taken before reading the store, and after this run's own changes: the
         # next run reports what changed after it, so nothing is reported twice (a mark taken
         # when the run started would repeat every change this run stored) or lost.
         mark = services.clock.now()
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
-                            include_all=not changed_only)
+                            include_all=not changed_only, untrackable=untrackable)
         if changed_only and previous is None:
             rows = [r for r in rows if r.events]  # first run: report what we know
         store.set_meta(ONCE_META_KEY, mark.isoformat())
@@ -274,9 +334,16 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         else:
             out.write(to_text(rows, now=now, colour=use_colour(out)))
         out.flush()
-        for line in provider_problems(health):
+        for line in provider_problems(health, config.display.zone()):
             err.write(line + "\n")
-        return exit_code(report)
+        labels = {p.number: p.label for p in config.parcels}
+        for line in untrackable_lines(untrackable, labels):
+            err.write(line + "\n")
+        low_quota = quota.current_warning(store, services.providers)
+        if low_quota:
+            err.write(f"emstui: 17track: warning: {low_quota}\n")
+        active = [p.number for p in config.parcels if not p.archived]
+        return exit_code(report, store.states(active), untrackable)
     finally:
         services.store.close()
 
@@ -284,7 +351,11 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
     """One pass; the HTTP clients are closed inside the same event loop that used them."""
     try:
-        return await services.engine.refresh(numbers, force=numbers is not None)
+        report = await services.engine.refresh(numbers, force=numbers is not None)
+        # At most hourly across processes however often cron runs (emstui.quota).
+        await quota.refresh_after_pass(services.store, services.providers,
+                                       services.engine.health(), services.clock.now())
+        return report
     finally:
         for provider in services.providers.values():
             await provider.aclose()

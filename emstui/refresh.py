@@ -22,7 +22,7 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from emstui.backoff import Backoff
 from emstui.changes import (
@@ -72,6 +72,9 @@ class EngineSettings:
     concurrency: int = 4
     backoff_base: float = 30.0
     min_interval: int = MIN_INTERVAL
+    # What to do about a number no source in use tracks (services words it from the config).
+    no_source_hint: str = "no source in use tracks this number"
+    zone: tzinfo | None = UTC  # for times in messages; None: the machine's local zone
 
     @property
     def policy(self) -> Policy:
@@ -195,22 +198,25 @@ class RefreshEngine:
         if item is not None and item.provider:
             ids = [item.provider]
         else:
-            ids = [p for p in self.settings.order if p in self._slots]
-            ids += [p for p in self._slots if p not in ids]
+            ids = [p for p in self.settings.order if p in self._slots]  # order is the set used
         return [pid for pid in ids
                 if pid in self._slots and pid not in refused
                 and self._slots[pid].provider.supports(number)]
 
-    def _no_source_reason(self, number: str) -> str:
+    def untrackable(self) -> dict[str, str]:
+        """Active parcels no source in use can track, with why and what to do."""
+        return {number: self.no_source_reason(number) for number, item in self._watch.items()
+                if not item.archived and not self.candidates(number)}
+
+    def no_source_reason(self, number: str) -> str:
         item = self._watch.get(number)
         if item is not None and item.provider and item.provider not in self._slots:
-            return (f"provider '{item.provider}' is set for this parcel but not available "
-                    "(for 17track: set an API key in [providers.17track])")
+            return (f"provider '{item.provider}' is set for this parcel but not in use: "
+                    f"{self.settings.no_source_hint}")
         if self._unsupported.get(number):
             names = ", ".join(sorted(self._unsupported[number]))
-            return f"not trackable by the configured sources ({names} refused it)"
-        return ("no configured source tracks this number: the EMS tracker takes only EMS "
-                "(E…) numbers; add a 17TRACK key for others")
+            return f"not trackable by the sources in use ({names} refused it)"
+        return self.settings.no_source_hint
 
     # ---- due times -----------------------------------------------------------------------
 
@@ -221,6 +227,8 @@ class RefreshEngine:
     def _due_at(self, state: ParcelState | None, now: datetime) -> datetime | None:
         if state is None or state.last_checked is None or state.number in self._forced:
             return now
+        if state.error_kind == "no_source" and self.candidates(state.number):
+            return now  # a source is usable now (a key was added): no need to wait
         return state.next_due
 
     def _provider_ready_at(self, number: str, now: datetime) -> datetime | None:
@@ -278,7 +286,7 @@ class RefreshEngine:
                 continue
             cands = self.candidates(number)
             if not cands:
-                blocked[number] = self._no_source_reason(number)
+                blocked[number] = self.no_source_reason(number)
                 continue
             ready = self._provider_ready_at(number, now)
             if ready is None:
@@ -413,9 +421,9 @@ class RefreshEngine:
                 report: CycleReport) -> str | None:
         cands = self.candidates(number)
         if not cands:
-            reason = self._no_source_reason(number)
+            reason = self.no_source_reason(number)
             report.failed[number] = reason
-            self._record_parcel_error(number, "unsupported", reason, now, bump=False)
+            self._record_parcel_error(number, "no_source", reason, now, bump=False)
             return None
         for pid in cands:
             if pid not in tried and self._slots[pid].available(now):
@@ -431,7 +439,8 @@ class RefreshEngine:
             when = slot.backoff.until
             text = f"{pid}: {err.message if err else 'unavailable'}"
             if slot.paused is None and when is not None:
-                text += f"; next attempt at {when.isoformat(timespec='seconds')}"
+                text += ("; next attempt at "
+                         f"{when.astimezone(self.settings.zone).isoformat(timespec='seconds')}")
             elif slot.paused is not None:
                 text += "; paused until the configuration changes"
             parts.append(text)

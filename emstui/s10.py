@@ -15,7 +15,8 @@ from emstui.countries import country_name
 WEIGHTS: tuple[int, ...] = (8, 6, 4, 2, 3, 5, 9, 7)
 RESERVED_FIRST_LETTERS = frozenset("JKSTW")
 S10_LENGTH = 13
-OTHER_MIN_LENGTH = 5
+OTHER_MIN_LENGTH = 8
+OTHER_MIN_DIGITS = 6
 OTHER_MAX_LENGTH = 50
 EXAMPLE = "EE123456785CN"
 
@@ -120,6 +121,7 @@ class TrackingNumber:
     service: ServiceKind
     service_label: str
     warnings: tuple[str, ...] = ()
+    shape: str = ""  # for another carrier's number: the shape that made it plausible
 
     @property
     def is_ems(self) -> bool:
@@ -215,15 +217,6 @@ def parse(raw: str, *, allow_other: bool = True) -> TrackingNumber:
         return _parse_s10(raw, norm)
     if _looks_like_s10(norm) or not allow_other:
         raise _s10_shape_error(raw, norm)
-    if len(norm) < OTHER_MIN_LENGTH:
-        raise _error(
-            raw,
-            norm,
-            f"too short ({len(norm)} characters): an S10 number has 13, like {EXAMPLE}, "
-            f"and other carrier numbers at least {OTHER_MIN_LENGTH}",
-            expected=f"at least {OTHER_MIN_LENGTH} characters",
-            found=f"{len(norm)} characters",
-        )
     if len(norm) > OTHER_MAX_LENGTH:
         raise _error(
             raw,
@@ -232,6 +225,7 @@ def parse(raw: str, *, allow_other: bool = True) -> TrackingNumber:
             expected=f"at most {OTHER_MAX_LENGTH} characters",
             found=f"{len(norm)} characters",
         )
+    shape = _other_shape(raw, norm)
     return TrackingNumber(
         value=norm,
         is_s10=False,
@@ -242,7 +236,47 @@ def parse(raw: str, *, allow_other: bool = True) -> TrackingNumber:
         country_name=None,
         service=ServiceKind.OTHER,
         service_label=ServiceKind.OTHER.label,
+        shape=shape,
     )
+
+
+_PREFIX_DIGITS_RE = re.compile(r"([A-Z]{1,4})([0-9]+)")
+_WRAPPED_DIGITS_RE = re.compile(r"([A-Z]{1,4})([0-9]+)([A-Z]{1,4})")
+
+
+def _other_shape(raw: str, norm: str) -> str:
+    """What plausible carrier-number shape `norm` has; InvalidNumber when it has none.
+
+    Carriers' formats are many and mostly unpublished, so this only refuses what no tracking
+    number looks like (no digits, too short, mostly letters) and names the shape it accepted.
+    """
+    digits = sum(ch.isdigit() for ch in norm)
+    n = len(norm)
+    if n < OTHER_MIN_LENGTH:
+        raise _error(raw, norm,
+                     f"too short ({n} characters): an S10 number has 13, like {EXAMPLE}, and "
+                     f"other carrier numbers at least {OTHER_MIN_LENGTH}",
+                     expected=f"at least {OTHER_MIN_LENGTH} characters", found=f"{n} characters")
+    if digits == 0:
+        raise _error(raw, norm,
+                     f"has no digits: not a tracking number (an S10 number looks like {EXAMPLE})",
+                     expected="a tracking number with digits", found="no digits")
+    if digits < OTHER_MIN_DIGITS or digits * 2 < n:
+        raise _error(raw, norm,
+                     f"mostly letters ({digits} digits in {n} characters): carrier numbers are "
+                     f"mostly digits; an S10 number looks like {EXAMPLE}",
+                     expected="mostly digits", found=f"{digits} digits in {n} characters")
+    if norm.isdigit():
+        return f"{n} digits: a numeric carrier number (FedEx, DHL and many posts use these)"
+    if n == 18 and norm.startswith("1Z"):
+        return "1Z and 16 characters: a UPS number"
+    if match := _PREFIX_DIGITS_RE.fullmatch(norm):
+        return (f"{match.group(1)} and {len(match.group(2))} digits: a carrier prefix and a "
+                "serial (Cainiao LP, SF Express SF, YunExpress YT and others)")
+    if match := _WRAPPED_DIGITS_RE.fullmatch(norm):
+        return (f"{match.group(1)}, {len(match.group(2))} digits, {match.group(3)}: letters "
+                "around a serial, as some carriers and consolidators use")
+    return f"{n} characters, {digits} of them digits: mixed letters and digits"
 
 
 def _parse_s10(raw: str, norm: str) -> TrackingNumber:
@@ -295,7 +329,22 @@ def _looks_like_s10(norm: str) -> bool:
     n = len(norm)
     if 12 <= n <= 14 and norm[0].isalpha() and norm[-2:].isalpha():
         return True
-    return n == S10_LENGTH and len(_mismatches(norm)) <= 1
+    # Two letters, digits and one letter: the S10 layout with a letter lost or added.
+    if n in (12, 14) and norm[:2].isalpha() and norm[-1].isalpha() and \
+            sum(ch.isdigit() for ch in norm) >= 8:
+        return True
+    return n == S10_LENGTH and (len(_mismatches(norm)) <= 1 or _swapped_pair(norm) is not None)
+
+
+def _swapped_pair(norm: str) -> int | None:
+    """Index i when swapping characters i and i+1 gives the S10 letter/digit layout."""
+    found = _mismatches(norm)
+    if len(found) == 2 and found[1] == found[0] + 1:
+        i = found[0]
+        swapped = norm[:i] + norm[i + 1] + norm[i] + norm[i + 2:]
+        if not _mismatches(swapped):
+            return i
+    return None
 
 
 def _mismatches(norm: str) -> list[int]:
@@ -306,8 +355,31 @@ def _mismatches(norm: str) -> list[int]:
 
 def _s10_shape_error(raw: str, norm: str) -> InvalidNumber:
     n = len(norm)
+    if n == S10_LENGTH and (i := _swapped_pair(norm)) is not None:
+        swapped = norm[:i] + norm[i + 1] + norm[i] + norm[i + 2:]
+        return _error(
+            raw,
+            norm,
+            f"positions {i + 1} and {i + 2} look swapped: an S10 number is 2 letters, 8-digit "
+            f"serial, check digit, 2-letter country code (like {EXAMPLE})",
+            position=i + 1,
+            expected=f"{norm[i + 1]}{norm[i]}",
+            found=f"{norm[i]}{norm[i + 1]}",
+            suggestions=_valid_first_clean([swapped]),
+        )
     if n == S10_LENGTH:
         return _wrong_class_error(raw, norm, _mismatches(norm))
+    if n == S10_LENGTH - 1 and _S10_RE.fullmatch(norm + "X"):
+        return _error(
+            raw,
+            norm,
+            f"has 12 characters and ends with one letter: an S10 number has 13 and ends with a "
+            f"two-letter country code (2 letters, 8-digit serial, check digit, 2 letters, like "
+            f"{EXAMPLE}); a letter of the country code is missing",
+            position=13,
+            expected="a two-letter country code",
+            found=norm[-1],
+        )
     if n >= 4 and norm[:2].isalpha() and norm[-2:].isalpha():
         middle = norm[2:-2]
         for offset, ch in enumerate(middle):

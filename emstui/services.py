@@ -6,6 +6,7 @@ so they all run the same wiring. Nothing here imports Textual.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +16,13 @@ import httpx
 from emstui import paths
 from emstui.changes import Change
 from emstui.clock import Clock, SystemClock
-from emstui.config import Config, load_config
+from emstui.config import Config, ProviderSettings, key_env_name, load_config
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
 from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
 from emstui.store import Store
+
+SEVENTEENTRACK_SIGNUP = "https://api.17track.net"
 
 
 @dataclass
@@ -49,7 +52,41 @@ def engine_settings(config: Config) -> EngineSettings:
                           delivered_interval=refresh.delivered_interval,
                           max_backoff=refresh.max_backoff,
                           order=tuple(config.provider_order),
-                          concurrency=refresh.concurrency)
+                          concurrency=refresh.concurrency,
+                          no_source_hint=no_source_hint(config),
+                          zone=config.display.zone())
+
+
+def providers_in_use(config: Config) -> list[str]:
+    """`providers.order` (the set of sources used, in order), then any a parcel names itself."""
+    pinned = [p.provider for p in config.parcels if p.provider and not p.archived]
+    return list(dict.fromkeys([*config.provider_order, *pinned]))
+
+
+def key_source(config: Config, provider_id: str = "17track") -> str:
+    """Where the provider's key would come from, in words ("... is not set")."""
+    settings = config.providers.get(provider_id) or ProviderSettings(id=provider_id)
+    env = key_env_name(settings)
+    if env:
+        state = "is empty" if env in os.environ else "is not set"
+        return f"the environment variable {env} {state}, no api_key in [providers.{provider_id}]"
+    return f"no api_key or api_key_env in [providers.{provider_id}]"
+
+
+def no_source_hint(config: Config) -> str:
+    """Why a number only 17TRACK could track is not tracked with this config, and what to do."""
+    if "17track" not in config.provider_order:
+        return ('needs 17TRACK: the EMS tracker takes only EMS (E…) numbers and '
+                'providers.order leaves 17TRACK out. Add "17track" to providers.order in '
+                f"{config.path} and give it a key (free at {SEVENTEENTRACK_SIGNUP})")
+    return (f"needs a 17TRACK key: the EMS tracker takes only EMS (E…) numbers and 17TRACK has "
+            f"no key ({key_source(config)}). {key_fix(config)}")
+
+
+def key_fix(config: Config) -> str:
+    env = key_env_name(config.providers.get("17track") or ProviderSettings(id="17track"))
+    return (f"Get a free key at {SEVENTEENTRACK_SIGNUP}, then set {env} where emstui runs "
+            f"(cron too), or api_key in [providers.17track] of {config.path}")
 
 
 def build_providers(config: Config, *, clock: Clock, store: Store,
@@ -58,7 +95,8 @@ def build_providers(config: Config, *, clock: Clock, store: Store,
     """Every provider the config can use, and notes on those it cannot (no key, ...)."""
     providers: dict[str, Provider] = {}
     notes: list[str] = []
-    for pid, settings in config.providers.items():
+    for pid in providers_in_use(config):
+        settings = config.providers.get(pid) or ProviderSettings(id=pid)
         key = settings.key
         provider = make_provider(pid, clock=clock, registrations=store,
                                  api_key=key.reveal() if key else None,
@@ -68,10 +106,10 @@ def build_providers(config: Config, *, clock: Clock, store: Store,
                                  user_agent=settings.user_agent,
                                  transport=(transports or {}).get(pid))
         if provider is None:
-            where = (f"the environment variable {settings.api_key_env}"
-                     if settings.api_key_env else "api_key or api_key_env")
+            left = ("only EMS (E…) numbers can be tracked" if "ems" in providers_in_use(config)
+                    else "no source is left to track anything")
             notes.append(f"{PROVIDER_NAMES.get(pid, pid)} is not used: no API key "
-                         f"(set {where} in [providers.{pid}])")
+                         f"({key_source(config, pid)}); {left}")
             continue
         providers[pid] = provider
     return providers, notes

@@ -192,7 +192,7 @@ class Store:
         self.recovery_message: str | None = None
         self._memory = str(path) == ":memory:"
         if not self._memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_directory()
         try:
             self._conn = self._connect()
         except _Corrupt as corrupt:
@@ -202,6 +202,19 @@ class Store:
             except _Corrupt as again:
                 raise StoreError(f"cannot create a new history database at {self.path}: "
                                  f"{again.reason}") from again
+
+    def _make_directory(self) -> None:
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StoreError(f"cannot use {directory} as the data directory: a file is in the "
+                             "way. Move that file, or set EMSTUI_DATA_DIR to a directory"
+                             ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {directory}: "
+                             f"{exc.strerror or exc}. Make its parent writable, or set "
+                             "EMSTUI_DATA_DIR to a writable directory") from None
 
     @classmethod
     def open_memory(cls, *, clock: Clock | None = None) -> Store:
@@ -547,6 +560,21 @@ class Store:
         with self._write() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def replace_meta(self, key: str, expected: str | None, value: str) -> bool:
+        """Set `key` to `value` only if it still holds `expected` (None: absent).
+
+        Compare and set in one transaction, so of several processes racing to claim the same
+        job (e.g. the hourly 17TRACK quota call) exactly one wins.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = None if row is None else str(row[0])
+            if current != expected:
+                return False
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        return True
 
 
 # -- ordering ------------------------------------------------------------------------------

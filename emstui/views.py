@@ -116,6 +116,7 @@ _ERROR_WORDS: dict[str, str] = {
     "bad_response": "bad answer",
     "endpoint_gone": "source moved",
     "unsupported": "no source",
+    "no_source": "no 17TRACK key",
     "not_found": "not found",
     "invalid": "invalid number",
     "not_registered": "not registered",
@@ -425,7 +426,7 @@ def _next_check(state: ParcelState | None, *, now: datetime, tz: tzinfo, archive
     due = state.next_due
     if state.last_error:
         word = _ERROR_WORDS.get(state.error_kind or "", "error")
-        if due is None:
+        if due is None or state.error_kind == "no_source":  # retrying cannot help
             return "error", word, None
         return "backoff", f"retry {format_clock(due, now, tz)}", due
     if due is None:

@@ -16,7 +16,7 @@ import pytest
 
 from emstui import __version__, paths
 from emstui.cli import run
-from emstui.config import example_config_text
+from emstui.config import starter_config_text
 from emstui.model import Event, Stage, Status, Tracking
 from emstui.s10 import make_number
 from emstui.store import Store
@@ -241,9 +241,30 @@ def test_list_text_shows_stored_status_label_and_archived_flag(config_file: Path
     assert [p["archived"] for p in listed()] == [False, True]
 
 
-def test_list_without_a_config_file_is_empty_not_an_error() -> None:
+def test_list_without_a_config_file_says_where_it_looked_and_exits_2(
+        config_file: Path, tmp_path: Path) -> None:
+    result = cli("list")
+    assert (result.code, result.out) == (2, "")
+    assert str(config_file) in result.err and "emstui config init" in result.err
+    typo = tmp_path / "confg.toml"
+    mistyped = cli("list", "--config", str(typo))  # --config after the command works too
+    assert mistyped.code == 2 and str(typo) in mistyped.err
+
+
+def test_list_of_an_empty_watchlist_says_how_to_add_one(config_file: Path) -> None:
+    assert cli("config", "init").code == 0
     assert listed() == []
-    assert cli("list").out == ""
+    result = cli("list")
+    assert (result.code, result.out) == (0, "")
+    assert "emstui add NUMBER" in result.err
+
+
+def test_list_columns_line_up_for_numbers_of_any_length(config_file: Path) -> None:
+    for number, label in ((TEA, "Tea"), ("1Z999AA10123456784", "Boots"), ("12345678", "Pen")):
+        assert cli("add", number, "--label", label).code == 0
+    lines = cli("list").out.splitlines()
+    assert [line.index(label) for line, label in zip(lines, ("Tea", "Boots", "Pen"),
+                                                     strict=True)] == [len(lines[0]) - 3] * 3
 
 
 # ---- locate / config --------------------------------------------------------------------------
@@ -265,7 +286,7 @@ def test_config_init_writes_the_example_and_refuses_to_overwrite(config_file: Pa
     result = cli("config", "init")
     assert result.code == 0
     assert str(config_file) in result.out
-    assert config_file.read_text(encoding="utf-8") == example_config_text()
+    assert config_file.read_text(encoding="utf-8") == starter_config_text()
     config_file.write_text("# mine\n", encoding="utf-8")
     again = cli("config", "init")
     assert again.code == 2
@@ -273,8 +294,10 @@ def test_config_init_writes_the_example_and_refuses_to_overwrite(config_file: Pa
     assert config_file.read_text(encoding="utf-8") == "# mine\n"
 
 
-def test_config_validate_accepts_the_example_and_counts_parcels(config_file: Path) -> None:
+def test_config_validate_accepts_the_starter_and_counts_parcels(config_file: Path) -> None:
     assert cli("config", "init").code == 0
+    assert cli("config", "validate").out == f"{config_file}: ok, 0 parcels\n"
+    assert cli("add", TEA).code == 0 and cli("add", "EA473124829CN").code == 0
     result = cli("config", "validate")
     assert result.code == 0
     assert result.out == f"{config_file}: ok, 2 parcels\n"
@@ -357,9 +380,12 @@ def test_bad_combinations_and_unknown_commands_exit_2_with_usage_on_stderr(
 
 
 def test_list_json_is_not_the_once_json_flag() -> None:
-    # `list --json` belongs to the subcommand; a top-level --json before it is a usage error.
+    # `list --json` belongs to the subcommand; a top-level --json before it is a usage error
+    # that says where the option goes.
+    assert cli("config", "init").code == 0
     assert cli("list", "--json").code == 0
-    assert cli("--json", "list").code == 2
+    misplaced = cli("--json", "list")
+    assert misplaced.code == 2 and "emstui list --json" in misplaced.err
 
 
 # ---- as the shell sees it ---------------------------------------------------------------------

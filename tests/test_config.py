@@ -605,7 +605,8 @@ def test_failed_write_leaves_original_and_no_temp_file(
 def test_failed_backup_write_also_leaves_everything_as_it_was(
     cfg_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = f'[[parcels]]\nnumber = "{TEA}"\n'
+    # Already rewritten by emstui once (its header): no .orig copy is due, only the .bak.
+    original = f'{cfgmod.HEADER_FIRST_LINE}\n[[parcels]]\nnumber = "{TEA}"\n'
     write(cfg_file, original)
     config = load_config(cfg_file)
     add_parcel(config, PARTS)
@@ -818,10 +819,19 @@ def test_s10_warnings_become_config_warnings(cfg_file: Path) -> None:
     assert warning.startswith(f"{cfg_file}:2: parcels[0].number: {odd}: country code XX")
 
 
-def test_init_config_writes_the_example_and_never_overwrites(cfg_file: Path) -> None:
+def test_init_config_writes_a_starter_that_watches_nothing_and_never_overwrites(
+        cfg_file: Path) -> None:
     assert cfgmod.init_config(cfg_file) == cfg_file
-    assert cfg_file.read_text(encoding="utf-8") == example_config_text()
-    assert load_config(cfg_file).warnings == []
+    text = cfg_file.read_text(encoding="utf-8")
+    assert text == cfgmod.starter_config_text()
+    loaded = load_config(cfg_file)
+    assert loaded.warnings == [] and loaded.parcels == [] and loaded.source == {}
+    assert "emstui add" in text and "emstui config example" in text
+    # Every setting of the reference is there, commented out with its default.
+    for line in example_config_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert f"# {line}" in text
+    assert '# number = "EE123456785CN"' in text
     with pytest.raises(ConfigError, match="already exists"):
         cfgmod.init_config(cfg_file)
 

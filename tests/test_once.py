@@ -294,7 +294,8 @@ def test_simulator_down_json_is_still_valid_with_an_error_per_parcel(
     parcels = result.parcels()
     assert list(parcels) == [DELIVERED, CUSTOMS]
     assert all(p["status"] == "unknown" and p["events"] == [] for p in parcels.values())
-    assert all("ems" in p["error"] for p in parcels.values())
+    assert all(p["error"]["kind"] == "provider" and "ems" in p["error"]["message"]
+               for p in parcels.values())
     health = result.json()["providers"]["ems"]
     assert health["state"] == "offline"
     assert datetime.fromisoformat(health["until"]) > clock.now()
@@ -528,7 +529,7 @@ def test_shell_once_against_a_closed_port_exits_1_with_json_and_the_retry_time(
                           check=False)
     assert proc.returncode == 1
     (parcel,) = json.loads(proc.stdout)["parcels"]
-    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]
+    assert parcel["number"] == DELIVERED and "ems" in parcel["error"]["message"]
     assert "emstui: ems: offline:" in proc.stderr and "next attempt at" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -606,6 +607,19 @@ def test_a_rejected_17track_key_exits_1_and_says_it_waits_for_a_config_change(
     assert problem.startswith("emstui: 17track: auth:")
     assert problem.endswith("not retried until the configuration changes")
     assert "wrong-key-123" not in result.out + result.err
+
+
+def test_retry_times_are_printed_in_the_configured_time_zone(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED])
+    config.write_text('[display]\ntimezone = "Asia/Shanghai"\n\n' + config.read_text())
+    sim.faults.set_down(True)
+    result = once(config, clock)
+    problem = next(line for line in result.err.splitlines() if "next attempt at" in line)
+    retry_at = datetime.fromisoformat(problem.rsplit("next attempt at ", 1)[1])
+    assert retry_at.utcoffset() == timedelta(hours=8)
+    assert "+08:00" in result.out  # the parcel's own error line too
 
 
 def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_once(

@@ -379,3 +379,41 @@ async def test_no_quota_to_register_falls_back_to_another_provider(store, clock)
     assert fallback.requests == [(A,)]
     assert store.state(A).provider == "ems"
     assert "quota" in report.failed[C] and store.state(C).error_kind == "quota"
+
+
+# ---- sources in use and numbers none of them tracks -------------------------------------------
+
+
+async def test_providers_order_is_the_set_of_sources_used(store, clock) -> None:
+    primary = ScriptedProvider("17track", clock)
+    other = ScriptedProvider("ems", clock)
+    engine = make_engine(store, clock, {"17track": primary, "ems": other}, [A],
+                         order=("17track",))
+    primary.failures.append(TemporaryError("17track", "HTTP 503"))
+    report = await engine.refresh()
+    assert other.requests == []  # not in order: never asked, even as a fallback
+    assert A in report.failed
+
+
+async def test_a_number_no_source_tracks_is_recorded_as_no_source_with_the_hint(
+        store, clock) -> None:
+    ems = ScriptedProvider("ems", clock, supports=lambda n: n.startswith("E"))
+    engine = make_engine(store, clock, {"ems": ems}, [A, C], order=("ems",),
+                         no_source_hint="needs a 17TRACK key: do this")
+    assert engine.untrackable() == {C: "needs a 17TRACK key: do this"}
+    report = await engine.refresh()
+    assert report.failed[C] == "needs a 17TRACK key: do this"
+    state = store.state(C)
+    assert (state.error_kind, state.last_error) == ("no_source", "needs a 17TRACK key: do this")
+
+
+async def test_a_parcel_without_source_is_due_at_once_when_a_source_appears(
+        store, clock) -> None:
+    ems = ScriptedProvider("ems", clock, supports=lambda n: n.startswith("E"))
+    await make_engine(store, clock, {"ems": ems}, [C], order=("ems",)).refresh()
+    assert store.state(C).next_due > clock.now()
+    keyed = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": keyed, "ems": ems}, [C],
+                         order=("17track", "ems"))
+    report = await engine.refresh()
+    assert keyed.requests == [(C,)] and C in report.refreshed

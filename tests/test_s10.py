@@ -325,9 +325,12 @@ def test_very_long_input_is_shortened_in_the_message() -> None:
 # --- other carriers ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["1Z999AA10123456784", "1234567890123", "sf1234567890123",
-                                 "LP00123456789012", "12345"])
-def test_other_carrier_numbers_are_accepted_as_other(raw: str) -> None:
+@pytest.mark.parametrize(("raw", "shape"), [
+    ("1Z999AA10123456784", "UPS"), ("1234567890123", "13 digits"),
+    ("sf1234567890123", "SF and 13 digits"), ("LP00123456789012", "LP and 14 digits"),
+    ("AB12CD34EF56", "mixed letters and digits")])
+def test_other_carrier_numbers_are_accepted_as_other_naming_their_shape(raw: str,
+                                                                        shape: str) -> None:
     parsed = parse(raw)
     assert not parsed.is_s10
     assert parsed.value == raw.upper()
@@ -337,6 +340,29 @@ def test_other_carrier_numbers_are_accepted_as_other(raw: str) -> None:
     assert parsed.country_name is None
     assert not parsed.is_ems
     assert parsed.spaced() == parsed.value
+    assert shape in parsed.shape
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("hello", "too short"), ("helloworld", "has no digits"), ("12345", "too short"),
+    ("ABCDEFGH12", "mostly letters"), ("TRACKING123456", "mostly letters")])
+def test_text_that_no_carrier_number_looks_like_is_refused(raw: str, reason: str) -> None:
+    assert reason in str(_error(raw))
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    ("EE123456785C", "a letter of the country code is missing"),
+    ("ee 123 456 785 c", "12 characters"),
+    ("EE1234567855CN", "one digit too many")])
+def test_s10_near_misses_are_not_taken_as_another_carriers_number(raw: str, words: str) -> None:
+    exc = _error(raw)
+    assert words in str(exc) and "EE123456785CN" in str(exc)
+
+
+def test_a_letter_digit_swap_in_an_s10_number_is_named_and_fixed() -> None:
+    exc = _error("EE12345678C5N")
+    assert "positions 11 and 12 look swapped" in str(exc)
+    assert exc.suggestions == ("EE123456785CN",)
 
 
 def test_other_numbers_are_refused_when_only_s10_is_allowed() -> None:
@@ -346,7 +372,7 @@ def test_other_numbers_are_refused_when_only_s10_is_allowed() -> None:
 
 
 @pytest.mark.parametrize(("raw", "words"), [("AB12", "too short"), ("A" * 51, "too long")])
-def test_other_numbers_outside_5_to_50_characters_are_refused(raw: str, words: str) -> None:
+def test_other_numbers_outside_8_to_50_characters_are_refused(raw: str, words: str) -> None:
     assert words in str(_error(raw))
 
 

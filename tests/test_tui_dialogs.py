@@ -25,7 +25,7 @@ from emstui.tui.screens import (
     ParcelFormScreen,
     RemoveChoice,
 )
-from emstui.tui.screens.help import LINE_BUDGET, HelpBody, binding_line
+from emstui.tui.screens.help import ID_WIDTH, KEYS_WIDTH, LINE_BUDGET, HelpBody, binding_line
 from emstui.tui.screens.legend import colour_name, legend_content
 from emstui.views import GLYPHS, STATUS_WORDS, status_order
 
@@ -152,6 +152,11 @@ async def test_bad_interval_shows_error_and_blocks_save() -> None:
         assert app.results == []
         assert isinstance(app.screen, ParcelFormScreen)
         assert app.focused is app.screen.query_one("#interval", Input)
+        await fill(pilot, "#interval", "1m")  # below the minimum the config accepts
+        assert "1m is too short" in text_of(app.screen, "#interval-status")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.results == []
         await fill(pilot, "#interval", "1h30m")
         assert "checked every 1h30m" in text_of(app.screen, "#interval-status")
         await pilot.press("enter")  # enter on the last field saves
@@ -319,12 +324,36 @@ async def test_generic_confirm_shows_text_literally() -> None:
 
 def _help_lines(screen: Screen[Any]) -> dict[str, str]:
     """What the help shows for each binding: explanation -> keys."""
-    lines: dict[str, str] = {}
+    return {what: keys for what, (keys, _id) in _help_rows(screen).items()}
+
+
+def _help_rows(screen: Screen[Any]) -> dict[str, tuple[str, str]]:
+    """What the help shows for each binding: explanation -> (keys, binding id)."""
+    rows: dict[str, tuple[str, str]] = {}
     for context in keymap.CONTEXTS:
         for line in text_of(screen, f"#context-{context}").splitlines()[1:]:
-            keys, what = line.strip().split("  ", 1)
-            lines[f"{context}: {what.strip()}"] = keys
-    return lines
+            keys = line[2:2 + KEYS_WIDTH].strip()
+            binding_id = line[3 + KEYS_WIDTH:3 + KEYS_WIDTH + ID_WIDTH].strip()
+            what = line[3 + KEYS_WIDTH + ID_WIDTH:].strip()
+            rows[f"{context}: {what}"] = (keys, binding_id)
+    return rows
+
+
+async def test_help_shows_each_bindings_id_next_to_its_keys() -> None:
+    app = Harness(HelpScreen({"refresh": "f5"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        rows = _help_rows(app.screen)
+        assert rows["global: Refresh the highlighted parcel now"] == ("f5", "refresh")
+        assert rows["global: Refresh every watched parcel now"] == ("R", "refresh_all")
+        assert rows["table: Next parcel"] == ("j ↓", "cursor_down")
+        shown = sorted(binding_id for _keys, binding_id in rows.values())
+        assert shown == sorted(spec.id for spec in keymap.SPECS)
+        assert "id in [keys]" in text_of(app.screen, "#columns")
+
+
+def test_binding_ids_fit_their_column() -> None:
+    assert all(len(spec.id) < ID_WIDTH for spec in keymap.SPECS)
 
 
 async def test_help_lists_every_binding_with_remapped_keys() -> None:
@@ -347,7 +376,7 @@ async def test_help_opens_with_the_legend_then_the_session_note_then_the_keys() 
         await pilot.pause()
         body = app.screen.query_one(HelpBody)
         ids = [child.id for child in body.children]
-        assert ids[:3] == ["legend", "session", "context-global"]
+        assert ids[:4] == ["legend", "session", "columns", "context-global"]
         legend = text_of(app.screen, "#legend").splitlines()
         statuses, marks = legend[1:legend.index("Marks")], "\n".join(legend[legend.index("Marks"):])
         # Every status in the table's order, with its glyph and word.

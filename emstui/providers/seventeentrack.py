@@ -40,6 +40,7 @@ from emstui.providers.http import (
     raise_for_status,
     safe_excerpt,
 )
+from emstui.providers.quota import Quota, parse_quota
 from emstui.providers.seventeentrack_facts import parse_facts
 from emstui.ratelimit import RateLimiter
 from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
@@ -397,12 +398,42 @@ class SeventeenTrackProvider:
                 errors[number] = _number_error(code, error.get("message"), (self._key,))
         return unregistered
 
+    # -- the account -----------------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        """Tells accounts apart (key and endpoint) without revealing the key."""
+        seed = f"{self._client.base_url}\0{self._key}".encode()
+        return hashlib.sha256(seed).hexdigest()[:16]
+
+    async def quota(self) -> Quota:
+        """`getquota`: registrations left. Free, but callers ask at most hourly (emstui.quota).
+
+        Raises the same typed ProviderErrors as tracking (a rejected key is AuthenticationError).
+        """
+        data, _reply = await self._post("getquota", [])
+        return parse_quota(data, provider=self.id)
+
     # -- the wire --------------------------------------------------------------------------
 
     async def _call(self, endpoint: str, body: list[dict[str, Any]]) -> tuple[Items, Items]:
         """POST one endpoint; return (accepted, rejected) or raise a typed ProviderError."""
         if len(body) > MAX_BATCH:
             raise ValueError(f"17TRACK takes at most {MAX_BATCH} numbers per request")
+        data, reply = await self._post(endpoint, body)
+        accepted, rejected = data.get("accepted", []), data.get("rejected", [])
+        if not isinstance(accepted, list) or not isinstance(rejected, list):
+            raise self._bad("'accepted' and 'rejected' are not lists", reply)
+        rejected = [_d(r) for r in rejected]
+        for item in rejected:  # an account problem can surface per item, too
+            code = _code(_d(item.get("error")).get("code"))
+            if code in _AUTH_CODES:
+                raise AuthenticationError(self.id, _AUTH_CODES[code])
+        return [_d(a) for a in accepted], rejected
+
+    async def _post(self, endpoint: str, body: list[dict[str, Any]]
+                    ) -> tuple[dict[str, Any], Reply]:
+        """POST one endpoint; return the envelope's `data` object or raise a ProviderError."""
         secrets = (self._key,)
         async with self.limiter.slot():
             reply = await fetch(self._client, "POST", endpoint, provider=self.id,
@@ -432,15 +463,7 @@ class SeventeenTrackProvider:
         data = envelope.get("data")
         if not isinstance(data, dict):
             raise self._bad("the reply has no 'data' object", reply)
-        accepted, rejected = data.get("accepted", []), data.get("rejected", [])
-        if not isinstance(accepted, list) or not isinstance(rejected, list):
-            raise self._bad("'accepted' and 'rejected' are not lists", reply)
-        rejected = [_d(r) for r in rejected]
-        for item in rejected:  # an account problem can surface per item, too
-            code = _code(_d(item.get("error")).get("code"))
-            if code in _AUTH_CODES:
-                raise AuthenticationError(self.id, _AUTH_CODES[code])
-        return [_d(a) for a in accepted], rejected
+        return data, reply
 
     def _decode(self, reply: Reply) -> dict[str, Any]:
         head = reply.body.lstrip()[:1]

@@ -35,6 +35,7 @@ from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
+from emstui import quota
 from emstui.advice import advise, facts_for
 from emstui.changes import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
 from emstui.config import Config, ConfigError, Parcel
@@ -63,6 +64,8 @@ MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notifica
 MAX_TOASTS = 2  # shown at once: more would climb over the detail panel's first lines
 INFO_TOAST_SECONDS = 5.0
 WARNING_TOAST_SECONDS = 10.0
+# How often the monitor looks at the 17TRACK quota; it is asked at most hourly (emstui.quota).
+QUOTA_POLL_SECONDS = 300.0
 
 
 def _terminal_alive() -> bool:
@@ -179,12 +182,14 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         checked = [st.last_checked for st in self._states.values() if st.last_checked]
         self._last_cycle = max(checked) if checked else None  # "last" survives a restart
         self.header.set_health(self.engine.health().values())
+        self._show_quota()
         self._apply_changes()
         if self.table.row_count:
             self.table.move_cursor(row=0)  # start at the top of the sorted table
         self.table.focus()
         if self.start_engine:
             self._start_engine()
+            self.set_interval(QUOTA_POLL_SECONDS, self.check_quota)
         self.set_interval(self.tick_seconds, self._tick)
         if self.watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
@@ -193,6 +198,22 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     def _start_engine(self) -> None:
         self.run_worker(self.engine.run(), name="refresh-engine", group="engine",
                         exit_on_error=False)
+
+    def _show_quota(self) -> None:
+        """The remembered 17TRACK quota (whoever asked last: this app, cron, doctor)."""
+        source = quota.source_of(self.engine.providers)
+        record = quota.load(self.store, source.account_id) if source is not None else None
+        self.header.set_quota(quota.header_words(record))
+
+    def check_quota(self) -> None:
+        if quota.source_of(self.engine.providers) is not None:
+            self.run_worker(self._refresh_quota(), name="quota", group="quota",
+                            exit_on_error=False)
+
+    async def _refresh_quota(self) -> None:
+        record = await quota.refresh_after_pass(self.store, self.engine.providers,
+                                                self.engine.health(), self.clock.now())
+        self.header.set_quota(quota.header_words(record))
 
     def _install_terminal_guards(self) -> None:
         """Exit cleanly on SIGHUP/SIGTERM and when the terminal goes away (SSH dropped)."""
@@ -377,6 +398,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._refreshing -= done
             self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
+            if self.start_engine:
+                self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):
             self.header.set_health(change.health)
         self._schedule_apply()

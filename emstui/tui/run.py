@@ -80,8 +80,12 @@ def run_tui(config_file: Path, *, demo: bool = False, err: TextIO | None = None)
     if demo:
         return run_demo()
     config = load_config(config_file)
-    setup_logging(paths.data_dir())
-    services = build_services(config=config)
+    services = build_services(config=config)  # opens the store: a bad data dir is one line
+    try:
+        setup_logging(paths.data_dir())
+    except OSError:
+        services.store.close()
+        raise
     app = EmstuiApp(services, config_file=config_file)
     try:
         code = app.run()

@@ -1,5 +1,11 @@
 """The `?` help screen: the legend first, then every binding by context, with the keys in force
-after `[keys]`."""
+after `[keys]`.
+
+Each binding line is the keys, the binding id (the name `[keys]` takes, e.g. `refresh = "f5"`),
+and what the binding does. The dialog is: title, hint, then the scrolling body: the legend
+(glyphs, colours, marks), a note on this session (the demo) if any, the column heading and the
+contexts.
+"""
 
 from __future__ import annotations
 
@@ -17,17 +23,25 @@ from emstui.sanitize import clean_line
 from emstui.tui import keymap
 from emstui.tui.screens.legend import legend_content
 
-KEYS_WIDTH = 16
-# At 80 columns the dialog leaves this much beside the keys; longer text would wrap badly.
-LINE_BUDGET = 55
+KEYS_WIDTH = 10
+ID_WIDTH = 17
+# At 80 columns the dialog leaves this much beside the keys and ids; longer text would wrap.
+LINE_BUDGET = 44
 
 
 def binding_line(spec: keymap.BindingSpec, resolution: keymap.Resolution) -> Content:
-    """'  keys            what they do'; keys remapped by `[keys]` are underlined."""
+    """'  keys      id               what they do'; keys remapped by `[keys]` are underlined."""
     keys = " ".join(keymap.key_display(k) for k in resolution.keys[spec.id])
     style = "bold underline" if spec.id in resolution.applied else "bold"
     return Content.assemble("  ", (keys, style), " " * max(1, KEYS_WIDTH - len(keys)), " ",
-                            spec.explanation)
+                            (spec.id, "italic $text-muted"),
+                            " " * max(1, ID_WIDTH - len(spec.id)), spec.explanation)
+
+
+def column_heading() -> Content:
+    """The line naming the columns, above the first context."""
+    return Content.styled("  " + "key".ljust(KEYS_WIDTH) + " " + "id in [keys]".ljust(ID_WIDTH)
+                          + "what it does", "$text-muted")
 
 
 def context_content(context: keymap.Context, resolution: keymap.Resolution) -> Content:
@@ -66,6 +80,7 @@ class HelpScreen(ModalScreen[None]):
         #hint { color: $text-muted; height: auto; }
         HelpBody { height: 1fr; }
         #legend { height: auto; }
+        #columns { margin-top: 1; }
         .context, #problems, #session { margin-top: 1; }
         #problems { color: $warning; }
     }
@@ -82,7 +97,8 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Static(Content("Help"), id="title")
             palette = keymap.key_display(self._resolution.keys["palette"][0])
-            yield Static(Content("Underlined keys come from [keys] in your config. "
+            yield Static(Content("Remap a key in your config's [keys] table by its id, e.g. "
+                                 'refresh = "f5"; underlined keys come from there. '
                                  f"{palette} opens the command palette."), id="hint")
             with HelpBody():
                 # The legend section, then the session note, then the bindings sections.
@@ -91,6 +107,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(Content("\n").join([Content.styled("This session", "bold"),
                                                       Content(clean_line(self._note, limit=500))]),
                                  id="session")
+                yield Static(column_heading(), id="columns")
                 for context in keymap.CONTEXTS:
                     yield Static(context_content(context, self._resolution),
                                  classes="context", id=f"context-{context}")

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from emstui import s10
+from emstui.config import check_interval
 from emstui.durations import DurationError, format_duration, parse_duration
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
 from emstui.sanitize import clean_line
@@ -277,7 +278,13 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
     def _interval_seconds(self) -> int | None:
         """Seconds, None for the default; raises DurationError."""
         text = self.query_one("#interval", Input).value
-        return parse_duration(text, key="interval") if text.strip() else None
+        if not text.strip():
+            return None
+        seconds = parse_duration(text, key="interval")
+        try:
+            return check_interval(seconds)  # the config's minimum, said before saving
+        except ValueError as exc:
+            raise DurationError("interval", str(exc).removeprefix("interval ")) from None
 
     def _show_interval_verdict(self) -> None:
         status = self.query_one("#interval-status", Static)

@@ -1,4 +1,5 @@
-"""The one-line status bar: app name, a badge (demo), provider health, last and next refresh."""
+"""The one-line status bar: app name, a badge (demo), each provider's health, 17TRACK quota,
+last and next refresh."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ _TONE_STYLE: dict[str, str] = {
 
 
 class AppHeader(Static):
-    """Header bar. Set data with `set_health`, `set_refresh` and `set_refreshing`."""
+    """Header bar. Set data with `set_health`, `set_quota`, `set_refresh` and
+    `set_refreshing`."""
 
     DEFAULT_CSS = """
     AppHeader {
@@ -46,6 +48,7 @@ class AppHeader(Static):
         self._last: datetime | None = None
         self._next: datetime | None = None
         self._refreshing = False
+        self._quota: tuple[str, str] | None = None
         self._ready = False
 
     def on_mount(self) -> None:
@@ -57,6 +60,11 @@ class AppHeader(Static):
         items = [health] if isinstance(health, ProviderHealth) else list(health)
         for item in items:
             self._health[item.provider] = item
+        self._redraw()
+
+    def set_quota(self, words: tuple[str, str] | None) -> None:
+        """The 17TRACK quota as (words, tone) from `emstui.quota.header_words`, or None."""
+        self._quota = words
         self._redraw()
 
     def set_refresh(self, last: datetime | None, next_: datetime | None) -> None:
@@ -80,6 +88,9 @@ class AppHeader(Static):
             parts += ["  ", (provider, "bold"), " ", (words, _TONE_STYLE[tone])]
         if not self._health:
             parts += ["  ", ("no providers", "$text-muted")]
+        if self._quota is not None:
+            words, tone = self._quota
+            parts += ["  ", (words, _TONE_STYLE.get(tone, "$text-muted"))]
         parts.append(("  │  ", "$text-muted"))
         if self._refreshing:
             parts.append(("refreshing…", "$text-accent"))
