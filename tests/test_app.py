@@ -249,9 +249,9 @@ async def test_a_modal_is_never_covered_by_a_toast(world: World) -> None:
 
 async def test_demo_note_is_a_header_badge_and_a_help_section_not_a_toast(world: World) -> None:
     note = "Demo: 12 parcels on the built-in simulator, one simulated day per minute."
-    async with running(world, banner=note, badge="DEMO 1 day/min") as (app, pilot):
+    async with running(world, banner=note, badge="DEMO") as (app, pilot):
         assert not [n for n in notifications(app) if "simulator" in n]
-        assert screen_text(app).splitlines()[0].startswith(" emstui  DEMO 1 day/min  ")
+        assert screen_text(app).splitlines()[0].startswith(" emstui  DEMO  17track ")
         await pilot.press("question_mark")
         await pilot.pause()
         assert note in app.screen.query_one("#session").render().plain  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def make_app(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFacto
         if no_color:
             monkeypatch.setenv("NO_COLOR", "1")
         app = world.app(services, banner=DEMO_NOTE if demo else None,
-                        badge="DEMO 1 day/min" if demo else None)
+                        badge="DEMO" if demo else None)
         app.animation_level = "none"
         if theme is not None:
             app.theme = theme

@@ -112,7 +112,7 @@ def run_demo() -> int:
                   "one simulated day per minute. Temporary files in "
                   f"{home}; your own config and history are not touched.")
         app = EmstuiApp(services, config_file=config_file, banner=banner,
-                        badge="DEMO 1 day/min", tick_seconds=DEMO_TICK_SECONDS)
+                        badge="DEMO", tick_seconds=DEMO_TICK_SECONDS)
         try:
             code = app.run()
         finally:
