@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from emstui import __version__, paths, s10
 from emstui.config import (
@@ -33,8 +32,10 @@ from emstui.config import (
 )
 from emstui.durations import DurationError, parse_duration
 from emstui.exitcodes import ExitCode, epilog
+from emstui.output import safe
 from emstui.providers import PROVIDER_IDS
-from emstui.store import Store, StoreError
+from emstui.sanitize import clean_line, json_dumps
+from emstui.store import Store, StoreError, StoreFullError
 
 # Kept for callers that import the old names.
 EXIT_OK = ExitCode.OK
@@ -209,13 +210,22 @@ def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
                    provider=args.provider, added=datetime.now(UTC).date())
 
     update_config(config_file, edit, expected=current.fingerprint)
-    label = f" ({args.label})" if args.label else ""
+    label = f" ({clean_line(args.label)})" if args.label else ""
     kind = "" if parsed.is_s10 else f"; another carrier's number ({parsed.shape})"
     out.write(f"added {parsed.value}{label} to {config_file}{kind}\n")
     return ExitCode.OK
 
 
-def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
+def open_store(store_file: Path, err: TextIO) -> Store:
+    """Open the history; a damaged one moved aside is told on stderr, in one line."""
+    store = Store(store_file)
+    notice = store.take_recovery_notice("cli")
+    if notice:
+        err.write(f"emstui: {notice}\n")
+    return store
+
+
+def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     current = load_config(config_file)
     number = s10.normalize(args.number)
     update_config(config_file, lambda config: remove_parcel(config, number),
@@ -223,7 +233,7 @@ def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
     if args.purge:
         store_file = paths.store_path()
         if store_file.exists():
-            with Store(store_file) as store:
+            with open_store(store_file, err) as store:
                 store.purge(number)
     kept = "" if args.purge else " (its history is kept; --purge deletes it)"
     out.write(f"removed {number}{kept}\n")
@@ -243,7 +253,7 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
     states = {}
     store_file = paths.store_path()
     if store_file.exists():
-        with Store(store_file) as store:
+        with open_store(store_file, err) as store:
             states = store.states([p.number for p in config.parcels])
     if as_json:
         rows = []
@@ -254,7 +264,7 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
                          "interval": p.interval,
                          "added": p.added.isoformat() if p.added else None,
                          "status": state.status.value if state else None})
-        out.write(json.dumps({"parcels": rows}, ensure_ascii=False, indent=2) + "\n")
+        out.write(json_dumps({"parcels": rows}) + "\n")
         return ExitCode.OK
     if not config.parcels:
         err.write("emstui: the watchlist is empty: `emstui add NUMBER` (or `a` in the "
@@ -262,7 +272,7 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
     shown = []
     for p in config.parcels:
         state = states.get(p.number)
-        shown.append((p.number, state.status.value if state else "-", p.label,
+        shown.append((p.number, state.status.value if state else "-", clean_line(p.label),
                       "  (archived)" if p.archived else ""))
     number_width = max((len(row[0]) for row in shown), default=0)
     status_width = max((len(row[1]) for row in shown), default=0)
@@ -380,8 +390,10 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     `terminal` says whether stdin and stdout are a terminal (default: ask sys.stdin and
     sys.stdout); the full-screen monitor needs one.
     """
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # Both streams go through the output layer (`emstui.output`): nothing written can carry a
+    # terminal escape, whatever text it holds.
+    out = cast(TextIO, safe(out or sys.stdout))
+    err = cast(TextIO, safe(err or sys.stderr))
     args = parse_args(argv, out, err)
     if isinstance(args, int):
         return args
@@ -399,6 +411,9 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except (UsageError, ValueError) as exc:
         err.write(f"emstui: {exc}\n")
         return ExitCode.USAGE
+    except StoreFullError as exc:
+        err.write(f"emstui: {exc}\n")
+        return ExitCode.DISK_FULL
     except StoreError as exc:
         err.write(f"emstui: history store: {exc}\n")
         return ExitCode.IO
@@ -428,7 +443,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
     if args.command == "add":
         return cmd_add(config_file, args, out)
     if args.command == "remove":
-        return cmd_remove(config_file, args, out)
+        return cmd_remove(config_file, args, out, err)
     if args.command == "list":
         return cmd_list(config_file, args.list_json, out, err)
     if args.command == "locate":

@@ -489,9 +489,32 @@ def _env_name(value: Any, key: str) -> str:
     return value
 
 
+_KEY_RE = re.compile(r"[\x21-\x7e]+")  # what an HTTP header value can carry, without spaces
+
+
+def key_problem(key: str) -> str | None:
+    """Why an API key cannot be sent (never quoting it), or None when it can."""
+    if _KEY_RE.fullmatch(key):
+        return None
+    if any(ch in key for ch in "\r\n"):
+        what = "a line break"
+    elif "\x00" in key:
+        what = "a NUL character"
+    elif not key.isascii():
+        what = "a non-ASCII character"
+    else:
+        what = "a space or control character"
+    return f"the key contains {what}, which an HTTP header cannot carry"
+
+
+_KEY_HINT = "Copy the key again from the provider's dashboard: only the key, on one line"
+
+
 def _secret(value: Any, key: str) -> Secret | None:
     if not isinstance(value, str):
         raise _Bad(f"expected a string, got {_toml_type(value)}")
+    if value.strip() and (problem := key_problem(value.strip())):
+        raise _Bad(problem, _KEY_HINT)
     return Secret(value.strip()) if value.strip() else None
 
 
@@ -604,7 +627,7 @@ def load_config(path: str | Path | None = None) -> Config:
     path = paths.config_path(path)
     data = _read_bytes(path)
     if data is None:
-        return Config(path=path)
+        return _Loader(path, "").build({})  # the defaults, keys from the environment checked
     text = _decode_utf8(path, data)
     try:
         document = tomllib.loads(text)
@@ -721,6 +744,7 @@ class _Loader:
             else:
                 config.extra[name] = value
                 self._unknown(name, name, SECTIONS)
+        self._check_env_keys(config)
         self._check_key_file_mode(config)
         config.warnings = self.warnings
         if len(self.errors) == 1:
@@ -789,6 +813,17 @@ class _Loader:
         for key in extra:
             self._unknown(f"providers.{pid}.{key}", key, spec)
         return _read_env_key(ProviderSettings(id=pid, **values, extra=extra, source=table))
+
+    def _check_env_keys(self, config: Config) -> None:
+        """A key from the environment that no HTTP header can carry is a config error here,
+        naming the variable, not a "network error" (or an 'ascii' codec crash) later."""
+        for pid, settings in config.providers.items():
+            key = settings.env_key.reveal() if settings.env_key else ""
+            problem = key_problem(key) if key else None
+            if problem:
+                self.error(f"providers.{pid}.api_key_env", _Bad(
+                    f"the environment variable {key_env_name(settings)}: {problem}", _KEY_HINT))
+                settings.env_key = None
 
     def _keys(self, value: Any) -> dict[str, str]:
         table = self._table(value, "keys", "a table: a [keys] section of binding = \"key\"")

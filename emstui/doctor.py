@@ -31,6 +31,7 @@ from emstui.capture import Exchange, RecordingTransport, save_exchanges
 from emstui.clock import Clock, SystemClock
 from emstui.config import Config, ConfigError, ProviderSettings, load_config
 from emstui.exitcodes import ExitCode
+from emstui.output import write_coloured
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES, make_provider
 from emstui.providers.base import (
     AuthenticationError,
@@ -81,7 +82,7 @@ class Printer:
     def __call__(self, name: str, state: str, words: str) -> None:
         check = Check(clean_line(name, limit=40), state, clean_line(words, limit=600))
         self.checks.append(check)
-        self.out.write(self.render(check) + "\n")
+        write_coloured(self.out, self.render(check) + "\n")  # cleaned, colour kept
         self.out.flush()
 
     def render(self, check: Check) -> str:

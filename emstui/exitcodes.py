@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     INVALID = 3
     NO_SOURCE = 4
     IO = 5
+    DISK_FULL = 6
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -32,6 +33,8 @@ MEANINGS: dict[ExitCode, str] = {
                         "non-EMS number without a 17TRACK key); wins over 1",
     ExitCode.IO: "a file, directory or the output could not be read or written (permissions, "
                  "a path that is a file, disk full)",
+    ExitCode.DISK_FULL: "the disk holding the history database is full: nothing already "
+                        "stored was lost; free space and run again",
     ExitCode.INTERNAL: "internal error: a bug; the traceback is in the log file named on stderr",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); everything fetched before is saved",
 }

@@ -7,14 +7,13 @@ and only on a TTY.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, cast
 
 import httpx
 
@@ -24,14 +23,19 @@ from emstui.clock import Clock
 from emstui.config import load_config
 from emstui.exitcodes import ExitCode
 from emstui.model import Event, ParcelState, ShipmentFacts
+from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
-from emstui.sanitize import clean_line
+from emstui.sanitize import clean_line, json_dumps
 from emstui.services import Services, build_services
 from emstui.store import Store
 from emstui.views import event_instant, format_age
 
 ONCE_META_KEY = "once.last_run"
+# Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
+# the retry times at their ends always fit.
+ERROR_LIMIT = 1000
+OTHER_PROCESS_POLL = 0.1  # seconds between looks at parcels another process is refreshing
 
 
 class ParcelLike(Protocol):
@@ -150,7 +154,7 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
                       for pid, h in sorted(health.items())},
         "parcels": parcels,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    return json_dumps(document)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -183,7 +187,7 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
             (last.description if last else "—")
         table.append((status, clean_line(row.label), clean_line(row.number),
                       clean_line(event, limit=60), age,
-                      clean_line(row.error.message, limit=500) if row.error else ""))
+                      clean_line(row.error.message, limit=ERROR_LIMIT) if row.error else ""))
     if not table:
         return ""
     width_status = max(len(r[0]) for r in table)
@@ -251,7 +255,7 @@ def provider_problems(health: Mapping[str, ProviderHealth],
 
 def progress(message: str, stream: TextIO = sys.stderr) -> None:
     if getattr(stream, "isatty", lambda: False)():
-        stream.write(f"\r\x1b[K{message}")
+        write_progress(stream, message)
         stream.flush()
 
 
@@ -269,8 +273,8 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
              clock: Clock | None = None, store_path: Path | None = None,
              transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> int:
     """Refresh due parcels (or all) once and print them. Returns the process exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = cast(TextIO, safe(out or sys.stdout))  # the output layer: see emstui.output
+    err = cast(TextIO, safe(err or sys.stderr))
     config = load_config(config_file)
     if not config.exists:
         # Most often cron running with another HOME or without EMSTUI_CONFIG: say so, loudly.
@@ -294,13 +298,13 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
             progress(f"refreshing {done}/{total}", err)
 
     services = build_services(config=config, clock=clock, store_path=store_path,
-                              transports=transports, listener=on_change)
+                              transports=transports, listener=on_change, audience="once")
     interrupted = False
     try:
         # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
         # they are for a terminal only; a damaged history moved aside is news wherever we run,
         # and so is every parcel that no source can track (below, on every run).
-        recovery = services.store.recovery_message
+        recovery = services.recovery_note
         on_tty = getattr(err, "isatty", lambda: False)()
         for note in services.notes:
             if on_tty or note == recovery:
@@ -332,7 +336,7 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         if as_json:
             out.write(to_json(rows, generated_at=now, health=health) + "\n")
         else:
-            out.write(to_text(rows, now=now, colour=use_colour(out)))
+            write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
         out.flush()
         for line in provider_problems(health, config.display.zone()):
             err.write(line + "\n")
@@ -352,6 +356,7 @@ async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport
     """One pass; the HTTP clients are closed inside the same event loop that used them."""
     try:
         report = await services.engine.refresh(numbers, force=numbers is not None)
+        await _wait_for_other_processes(services, report)
         # At most hourly across processes however often cron runs (emstui.quota).
         await quota.refresh_after_pass(services.store, services.providers,
                                        services.engine.health(), services.clock.now())
@@ -359,3 +364,19 @@ async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport
     finally:
         for provider in services.providers.values():
             await provider.aclose()
+
+
+async def _wait_for_other_processes(services: Services, report: CycleReport) -> None:
+    """Parcels another emstui was refreshing when we came to them: wait (bounded) until it has
+    stored them, so what this run prints is as fresh as if it had fetched them itself."""
+    limits = services.engine.limits
+    if limits is None or not report.elsewhere:
+        return
+    clock = services.clock
+    deadline = clock.now() + timedelta(seconds=float(services.config.refresh.timeout) + 10)
+    waiting = list(report.elsewhere)
+    while clock.now() < deadline:
+        waiting = sorted(limits.busy_elsewhere(waiting))
+        if not waiting:
+            return
+        await clock.sleep(OTHER_PROCESS_POLL)

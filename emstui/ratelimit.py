@@ -14,8 +14,18 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Protocol
 
 from emstui.clock import Clock
+
+
+class SharedSlots(Protocol):
+    """Request slots shared with other processes (`emstui.shared_limits.StoreSlots`)."""
+
+    def take(self, *, limit: int, window: float, min_interval: float,
+             concurrency: int) -> tuple[float, int | None]: ...
+
+    def release(self, slot: int) -> None: ...
 
 
 class RateLimiter:
@@ -30,6 +40,9 @@ class RateLimiter:
         self._starts: deque[datetime] = deque(maxlen=limit)
         self._semaphore = asyncio.Semaphore(concurrency)
         self._gate = asyncio.Lock()  # serialises the "may I start now?" decision
+        self._concurrency = concurrency
+        # Set when other processes use the same provider: their requests count too.
+        self.shared: SharedSlots | None = None
         self.waited = 0.0  # total seconds spent waiting for the rate (for benchmarks)
 
     @classmethod
@@ -58,5 +71,23 @@ class RateLimiter:
                 while (delay := self._delay(self._clock.now())) > 0:
                     self.waited += delay
                     await self._clock.sleep(delay)
+                shared_slot = await self._take_shared()
                 self._starts.append(self._clock.now())
-            yield
+            try:
+                yield
+            finally:
+                if shared_slot is not None and self.shared is not None:
+                    self.shared.release(shared_slot)
+
+    async def _take_shared(self) -> int | None:
+        """Wait for a slot in the log shared with other processes (None when not shared)."""
+        if self.shared is None:
+            return None
+        while True:
+            delay, slot = self.shared.take(limit=self._limit, window=self._window,
+                                           min_interval=self._min_interval,
+                                           concurrency=self._concurrency)
+            if slot is not None:
+                return slot
+            self.waited += delay
+            await self._clock.sleep(delay)

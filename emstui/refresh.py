@@ -36,6 +36,7 @@ from emstui.clock import Clock
 from emstui.model import ParcelState, Stage, Status, Tracking
 from emstui.providers.base import (
     AuthenticationError,
+    BadResponseError,
     EndpointGoneError,
     NumberResult,
     Provider,
@@ -45,8 +46,10 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
+from emstui.sanitize import clean_line
 from emstui.schedule import MIN_INTERVAL, Policy, error_delay, next_due
-from emstui.store import Store
+from emstui.shared_limits import SharedLimits
+from emstui.store import ProviderPause, Store
 
 log = logging.getLogger("emstui.refresh")
 
@@ -92,6 +95,7 @@ class CycleReport:
     changed: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)  # number -> why, for parcels not refreshed
     requests: int = 0
+    elsewhere: set[str] = field(default_factory=set)  # refreshed by another emstui process
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,8 @@ class RefreshEngine:
     def __init__(self, *, store: Store, providers: Mapping[str, Provider], clock: Clock,
                  settings: EngineSettings | None = None, watch: Sequence[WatchItem] = (),
                  listener: Callable[[Change], None] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 limits: SharedLimits | None = None) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings or EngineSettings()
@@ -147,7 +152,9 @@ class RefreshEngine:
         self.offline = False
         self.last_cycle: CycleReport | None = None
         self.next_wake: datetime | None = None
-        self.set_watchlist(watch)
+        self.limits = limits  # None: this process is alone (memory store, demo)
+        self._watch = {item.number: item for item in watch}
+        self._sync_pauses(clock.now())
 
     # ---- configuration -------------------------------------------------------------------
 
@@ -155,6 +162,8 @@ class RefreshEngine:
                       settings: EngineSettings | None = None) -> None:
         """Replace the watch list (after a config change). Paused providers get another chance."""
         self._watch = {item.number: item for item in items}
+        if self.limits is not None:
+            self.limits.config_changed(list(self._slots))
         if settings is not None:
             self.settings = settings
             for slot in self._slots.values():
@@ -168,6 +177,35 @@ class RefreshEngine:
     @property
     def providers(self) -> dict[str, Provider]:
         return {pid: slot.provider for pid, slot in self._slots.items()}
+
+    def _sync_pauses(self, now: datetime) -> None:
+        """Take on the pauses other processes stored (a 429's Retry-After, a rejected key)."""
+        if self.limits is None:
+            return
+        for pid, pause in self.limits.pauses(now).items():
+            slot = self._slots.get(pid)
+            if slot is not None:
+                self._take_pause(slot, pause)
+
+    def _take_pause(self, slot: _ProviderSlot, pause: ProviderPause) -> None:
+        pid = slot.provider.id
+        if pause.kind in ("auth", "quota", "gone"):
+            if slot.paused is None:
+                error_type = {"auth": AuthenticationError,
+                              "quota": QuotaExhaustedError}.get(pause.kind, EndpointGoneError)
+                slot.paused = error_type(pid, pause.message)
+                slot.last_error = slot.paused
+                self._set_health(slot, pause.kind, pause.message, pause.until)
+            return
+        if slot.backoff.until is not None and slot.backoff.until >= pause.until:
+            return
+        slot.backoff.until = pause.until
+        slot.backoff.failures = max(slot.backoff.failures, pause.failures)
+        offline = pause.kind == "offline"
+        slot.last_error = (TemporaryError(pid, pause.message, offline=offline)
+                           if pause.kind in ("offline", "backoff") else
+                           BadResponseError(pid, pause.message))
+        self._set_health(slot, "offline" if offline else "backoff", pause.message, pause.until)
 
     def health(self) -> dict[str, ProviderHealth]:
         return {pid: slot.health for pid, slot in self._slots.items()}
@@ -310,6 +348,7 @@ class RefreshEngine:
         try:
             while not self._stopping:
                 now = self.clock.now()
+                self._sync_pauses(now)
                 states = self.store.states(self._watch)
                 numbers = set(self.due_numbers(now, states)) | (self._forced - self.in_flight)
                 numbers = {n for n in numbers if self._ready_or_unsourced(n, now)}
@@ -366,6 +405,7 @@ class RefreshEngine:
         """
         now = self.clock.now()
         report = CycleReport(started=now)
+        self._sync_pauses(now)
         if numbers is None:
             states = self.store.states(self._watch)
             wanted = self.due_numbers(now, states)
@@ -437,7 +477,9 @@ class RefreshEngine:
             slot = self._slots[pid]
             err = slot.paused or slot.last_error
             when = slot.backoff.until
-            text = f"{pid}: {err.message if err else 'unavailable'}"
+            # The message is clipped, never the retry time after it: a line cut for width
+            # must not end in "next attempt at " with the time gone.
+            text = f"{pid}: {clean_line(err.message, limit=160) if err else 'unavailable'}"
             if slot.paused is None and when is not None:
                 text += ("; next attempt at "
                          f"{when.astimezone(self.settings.zone).isoformat(timespec='seconds')}")
@@ -450,16 +492,32 @@ class RefreshEngine:
         """Send one batch; store its results. Returns the numbers to try elsewhere."""
         slot = self._slots[pid]
         async with slot.gate:
+            self._sync_pauses(self.clock.now())
             if not slot.available(self.clock.now()):
                 return batch  # the provider failed while this batch waited for its turn
-            report.requests += 1
+            batch = self._claim(batch, report)
+            if not batch:
+                return []
             try:
-                results = await slot.provider.track(batch)
-            except ProviderError as exc:
-                self._provider_failed(slot, exc)
-                return batch
+                return await self._send_batch(slot, batch, report)
+            finally:  # stored (or failed): other processes may take these parcels again
+                if self.limits is not None:
+                    self.limits.release(batch)
+
+    async def _send_batch(self, slot: _ProviderSlot, batch: list[str],
+                          report: CycleReport) -> list[str]:
+        pid = slot.provider.id
+        started = self.clock.now()
+        report.requests += 1
+        try:
+            results = await slot.provider.track(batch)
+        except ProviderError as exc:
+            self._provider_failed(slot, exc)
+            return batch
         slot.backoff.succeed()
         slot.last_error = None
+        if self.limits is not None:
+            self.limits.resume(pid, request_started=started)
         self._set_health(slot, "ok")
         retry: list[str] = []
         by_number = {r.number: r for r in results}
@@ -471,6 +529,15 @@ class RefreshEngine:
                 retry.append(number)
         return retry
 
+    def _claim(self, batch: list[str], report: CycleReport) -> list[str]:
+        """The numbers of `batch` this process refreshes: not fresh or busy elsewhere."""
+        if self.limits is None:
+            return batch
+        claims = self.limits.claim(batch, fresh_since=report.started)
+        report.elsewhere.update(claims.fresh)
+        report.elsewhere.update(claims.busy)
+        return list(claims.claimed)
+
     def _provider_failed(self, slot: _ProviderSlot, exc: ProviderError) -> None:
         now = self.clock.now()
         slot.last_error = exc
@@ -479,12 +546,20 @@ class RefreshEngine:
             slot.paused = exc
             state = {"auth": "auth", "quota": "quota"}.get(exc.kind, "gone")
             self._set_health(slot, state, exc.message)
+            self._store_pause(slot, state, exc.message, None, now)
             return
         retry_after = exc.retry_after if isinstance(exc, RateLimitedError | TemporaryError) \
             else None
         until = slot.backoff.fail(now, retry_after=retry_after)
         offline = isinstance(exc, TemporaryError) and exc.offline
         self._set_health(slot, "offline" if offline else "backoff", exc.message, until)
+        self._store_pause(slot, "offline" if offline else "backoff", exc.message, until, now)
+
+    def _store_pause(self, slot: _ProviderSlot, kind: str, message: str,
+                     until: datetime | None, now: datetime) -> None:
+        if self.limits is not None:
+            self.limits.pause(slot.provider.id, kind=kind, message=message, until=until,
+                              failures=slot.backoff.failures, now=now)
 
     def _store_result(self, pid: str, result: NumberResult, report: CycleReport) -> bool:
         """Store one number's result. True when the number should be tried on another provider."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -98,3 +99,44 @@ def excerpt(body: bytes | str | None, limit: int = GENERIC_LIMIT) -> str:
     if cut and not out.endswith(ELLIPSIS):
         out = clean_line(out + ELLIPSIS, limit=limit)
     return out
+
+
+def clean_text(text: object) -> str:
+    """Free text for a terminal: like `clean_block` but spacing, tabs and blank lines kept.
+
+    For the output layer (`emstui.output`), which sees whole lines and tables whose alignment
+    must survive: only escape sequences and invisible or control characters are removed.
+    """
+    return _strip_controls(_to_str(text))
+
+
+# Everything JSON may carry raw but a terminal (or a reader) would act on: DEL, C1, bidi and
+# other format characters, line/paragraph separators, lone surrogates, private "tag" characters.
+# json.dumps escapes C0 itself; with ensure_ascii=False it passes all of these through unchanged.
+# tests/test_sanitize.py proves this class covers every Cc, Cf, Zl and Zp code point.
+_JSON_UNSAFE_RE = re.compile(
+    "[\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells astral code points as a UTF-16 surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_dumps(document: object, *, indent: int | None = 2) -> str:
+    """JSON that keeps every character of the text but is safe to print to a terminal.
+
+    Readable UTF-8 (accents, CJK, emoji stay as they are); every control and format character
+    is written as a `\\uXXXX` escape, so a consumer piping the output to a terminal sees
+    `\\u009b` instead of having its terminal act on it. Parsing gives back the exact text.
+    """
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    # Outside strings JSON is ASCII, so a match is always inside a string literal.
+    return _JSON_UNSAFE_RE.sub(_json_escape, text)

@@ -19,7 +19,9 @@ from emstui.clock import Clock, SystemClock
 from emstui.config import Config, ProviderSettings, key_env_name, load_config
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
+from emstui.ratelimit import RateLimiter
 from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
+from emstui.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
 from emstui.store import Store
 
 SEVENTEENTRACK_SIGNUP = "https://api.17track.net"
@@ -35,6 +37,7 @@ class Services:
     engine: RefreshEngine
     clock: Clock
     notes: list[str] = field(default_factory=list)  # e.g. "17track: no API key, not used"
+    recovery_note: str | None = None  # a damaged history was moved aside (also in notes)
 
     async def aclose(self) -> None:
         for provider in self.providers.values():
@@ -115,22 +118,47 @@ def build_providers(config: Config, *, clock: Clock, store: Store,
     return providers, notes
 
 
+def share_limits(config: Config, store: Store,
+                 providers: Mapping[str, Provider]) -> SharedLimits | None:
+    """Make this process keep provider limits together with every other one on `store`.
+
+    Each provider's request limiter takes its slots from the store's shared request log. A
+    store in memory is private to this process: nothing to share.
+    """
+    if store.in_memory:
+        return None
+    owner = process_owner()
+    timeout = float(config.refresh.timeout)
+    tokens = {}
+    for pid, settings in config.providers.items():
+        key = settings.key
+        tokens[pid] = settings_token(pid, settings.base_url, key.reveal() if key else None)
+    for pid, provider in providers.items():
+        limiter = getattr(provider, "limiter", None)
+        if isinstance(limiter, RateLimiter):
+            limiter.shared = StoreSlots(store, pid, owner=owner, timeout=timeout)
+    return SharedLimits(store, owner=owner, tokens=tokens, timeout=timeout)
+
+
 def build_services(config_file: str | Path | None = None, *, config: Config | None = None,
                    clock: Clock | None = None, store_path: Path | None = None,
                    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-                   listener: Callable[[Change], None] | None = None) -> Services:
+                   listener: Callable[[Change], None] | None = None,
+                   audience: str = "monitor") -> Services:
     """Load the config (unless given), open the store, build providers and the engine.
 
-    Raises ConfigError for a bad config and StoreError for an unusable history file.
+    Raises ConfigError for a bad config and StoreError for an unusable history file. A
+    damaged history moved aside is one of the notes, once per `audience` ("monitor", "once").
     """
     clock = clock or SystemClock()
     if config is None:
         config = load_config(paths.config_path(config_file))
     store = Store(store_path or paths.store_path(), clock=clock)
     providers, notes = build_providers(config, clock=clock, store=store, transports=transports)
-    if store.recovery_message:
-        notes.append(store.recovery_message)
+    recovery = store.take_recovery_notice(audience)
+    if recovery:
+        notes.append(recovery)
     engine = RefreshEngine(store=store, providers=providers, clock=clock,
                            settings=engine_settings(config), watch=watch_items(config),
-                           listener=listener)
-    return Services(config, store, providers, engine, clock, notes)
+                           listener=listener, limits=share_limits(config, store, providers))
+    return Services(config, store, providers, engine, clock, notes, recovery)

@@ -7,11 +7,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
+SLOT_LOG_KEEP = 600.0  # seconds a finished request stays in the shared request log
+RECOVERY_NOTICE_KEY = "recovery.notice"
+RECOVERY_TOLD_KEY = "recovery.told"
+CLAIM_KEEP = 3600.0  # seconds a finished claim is remembered
+SLOT_POLL = 0.05  # seconds between asks while another process holds a provider's only slot
 
 # Stored text is bounded: remote text is sanitised upstream, but a hostile page could still be big.
 MAX_DESCRIPTION = 2000
@@ -123,6 +129,8 @@ def _schema_one_timeline(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE events SET seq = seq + 1")  # seq counts from 1, pos from 0
     conn.execute("UPDATE parcels SET event_count = "
                  "(SELECT count(*) FROM events e WHERE e.number = parcels.number)")
+
+
 def _schema_parcel_facts(conn: sqlite3.Connection) -> None:
     """What a source says about the shipment beyond its events (model.ShipmentFacts).
 
@@ -133,15 +141,88 @@ def _schema_parcel_facts(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE parcels ADD COLUMN {column} TEXT")
 
 
+def _schema_provider_pauses(conn: sqlite3.Connection) -> None:
+    """A provider's pause (Retry-After, backoff, auth, quota), kept for every process."""
+    conn.execute(
+        """CREATE TABLE provider_pauses (
+            provider TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,
+            until TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, set_at TEXT NOT NULL,
+            config_token TEXT) WITHOUT ROWID""")
+
+
+def _schema_request_slots(conn: sqlite3.Connection) -> None:
+    """Shared request log per provider, and which process is refreshing which parcel."""
+    # ended stays NULL while the request runs; lease_until frees the slot of a crashed process.
+    conn.execute(
+        """CREATE TABLE request_slots (
+            id INTEGER PRIMARY KEY, provider TEXT NOT NULL, owner TEXT NOT NULL,
+            started TEXT NOT NULL, lease_until TEXT NOT NULL, ended TEXT)""")
+    conn.execute("CREATE INDEX request_slots_by_start ON request_slots (provider, started)")
+    # done_at: when the owner finished (its result is stored); NULL while it refreshes.
+    conn.execute(
+        """CREATE TABLE parcel_claims (
+            number TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL,
+            lease_until TEXT NOT NULL, done_at TEXT) WITHOUT ROWID""")
+
+
 # MIGRATIONS[i] takes a file from schema version i to i + 1; the latest version is its length.
 # Append only; never edit a released step.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _schema_v1, _schema_one_timeline, _schema_parcel_facts]
+    _schema_v1, _schema_one_timeline, _schema_parcel_facts, _schema_provider_pauses,
+    _schema_request_slots]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class StoreError(Exception):
     """The history database could not be opened, read or written."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the file system quota) under the history database is full.
+
+    The failed transaction was rolled back: everything stored before it is intact.
+    """
+
+
+FULL_DISK_BYTES = 1024 * 1024  # an I/O error with less free space than this is a full disk
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The StoreError for a failed SQLite call; a full disk gets its own type and words."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    full = name == "SQLITE_FULL" or "disk is full" in str(exc)
+    free: int | None = None
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(path.parent).free
+    if not full and name.startswith("SQLITE_IOERR") and free is not None:
+        full = free < FULL_DISK_BYTES
+    if full:
+        space = f" ({free // 1024} KiB free)" if free is not None else ""
+        return StoreFullError(f"the disk holding the history database {path} is full{space}; "
+                              "nothing already stored was lost. Free some space and run again")
+    return StoreError(f"history database {path}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPause:
+    """A provider's pause as stored: every process honours it until `until`."""
+
+    provider: str
+    kind: str  # "backoff" | "offline" | "auth" | "quota" | "gone"
+    message: str
+    until: datetime
+    failures: int = 0
+    set_at: datetime | None = None
+    config_token: str | None = None  # auth/quota/gone: the provider settings it applies to
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """The answer to `claim_parcels`: who refreshes what."""
+
+    claimed: tuple[str, ...]  # this process refreshes these now
+    fresh: tuple[str, ...]  # another process checked them after `fresh_since`
+    busy: tuple[str, ...]  # another live process is refreshing them right now
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +283,13 @@ class Store:
             except _Corrupt as again:
                 raise StoreError(f"cannot create a new history database at {self.path}: "
                                  f"{again.reason}") from again
+            if self.recovery_message:  # remembered, so later commands can tell the user too
+                self.set_meta(RECOVERY_NOTICE_KEY, self.recovery_message)
+                self.set_meta(RECOVERY_TOLD_KEY, "")
+
+    @property
+    def in_memory(self) -> bool:
+        return self._memory
 
     def _make_directory(self) -> None:
         directory = self.path.parent
@@ -275,6 +363,9 @@ class Store:
             if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
                 raise _Corrupt(str(exc), inode) from exc
             if isinstance(exc, sqlite3.Error):
+                error = _store_error(self.path, exc)
+                if isinstance(error, StoreFullError):
+                    raise error from exc
                 raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
             raise
         return conn
@@ -327,9 +418,9 @@ class Store:
                              f"and could not be moved aside: {exc}") from exc
         self.recovered_from = target
         self.recovery_message = (
-            f"The history database {self.path} could not be read ({corrupt.reason}). "
-            f"It was moved to {target} and a new, empty history was started; "
-            "parcels will be fetched again.")
+            f"the history database {self.path} could not be read ({corrupt.reason}); "
+            f"it was moved to {target} and a new, empty history was started (parcels will "
+            "be fetched again)")
         log.warning("%s", self.recovery_message)
 
     # -- transactions ----------------------------------------------------------------------
@@ -340,7 +431,7 @@ class Store:
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"history database {self.path}: {exc}") from exc
+                raise _store_error(self.path, exc) from exc
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -350,7 +441,7 @@ class Store:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"history database {self.path}: {exc}") from exc
+                raise _store_error(self.path, exc) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -358,7 +449,7 @@ class Store:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"history database {self.path}: {exc}") from exc
+                    raise _store_error(self.path, exc) from exc
                 raise
 
     def _ensure_parcel(self, conn: sqlite3.Connection, number: str) -> None:
@@ -555,6 +646,191 @@ class Store:
         with self._write() as conn:
             conn.execute("DELETE FROM events WHERE number = ?", (number,))
             conn.execute("DELETE FROM parcels WHERE number = ?", (number,))
+
+    # -- limits shared between processes --------------------------------------------------
+
+    def provider_pauses(self) -> dict[str, ProviderPause]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT provider, kind, message, until, failures, set_at, "
+                                "config_token FROM provider_pauses").fetchall()
+        pauses = {}
+        for provider, kind, message, until, failures, set_at, token in rows:
+            end = _parse_utc(until)
+            if end is not None:
+                pauses[provider] = ProviderPause(provider, kind, message, end, int(failures),
+                                                 _parse_utc(set_at), token)
+        return pauses
+
+    def set_provider_pause(self, pause: ProviderPause) -> None:
+        """Store a pause; a longer one already stored (another process's) is kept."""
+        set_at = pause.set_at or self._clock.now()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO provider_pauses (provider, kind, message, until, failures, set_at, "
+                "config_token) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider) DO UPDATE SET "
+                "kind = excluded.kind, message = excluded.message, until = excluded.until, "
+                "failures = max(failures, excluded.failures), set_at = excluded.set_at, "
+                "config_token = excluded.config_token WHERE excluded.until > until",
+                (_cap(pause.provider, MAX_SHORT), _cap(pause.kind, MAX_SHORT),
+                 _cap(pause.message, MAX_ERROR), _utc_text(pause.until), max(0, pause.failures),
+                 _utc_text(set_at), pause.config_token))
+
+    def clear_provider_pause(self, provider: str, *, set_before: datetime | None = None,
+                             kinds: Sequence[str] | None = None) -> None:
+        """Lift a provider's pause: one set before `set_before` (a request that started after
+        it succeeded), of one of `kinds`; every one when both are None."""
+        sql = "DELETE FROM provider_pauses WHERE provider = ?"
+        params: list[Any] = [provider]
+        if set_before is not None:
+            sql += " AND set_at < ?"
+            params.append(_utc_text(set_before))
+        if kinds is not None:
+            sql += " AND kind IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(kinds)))
+        with self._write() as conn:
+            conn.execute(sql, params)
+
+    def take_request_slot(self, provider: str, *, owner: str, limit: int, window: float,
+                          min_interval: float, concurrency: int, lease: float,
+                          margin: float) -> tuple[float, int | None]:
+        """Start a request to `provider` if its limits allow it across every process.
+
+        Returns (0, slot id) when the request may start now (end it with `end_request_slot`),
+        else (seconds to wait before asking again, None). At most `limit` starts in any
+        `window` seconds, `concurrency` requests running at once, and `min_interval` seconds
+        from the end of the previous request (from its start while it runs) to the next start:
+        the server then sees its requests at least that far apart whatever the network delay
+        (for the EMS tracker, ~0.1 s more per request than start-to-start spacing). Requests
+        by other processes count `margin` seconds longer (scheduling jitter).
+        """
+        now = self._clock.now()
+        now_text = _utc_text(now)
+        # Kept a while after they matter, so the log shows how requests were spaced.
+        horizon = now - timedelta(seconds=max(window, min_interval, SLOT_LOG_KEEP))
+        with self._write() as conn:
+            conn.execute("DELETE FROM request_slots WHERE provider = ? AND started < ? AND "
+                         "(ended IS NOT NULL OR lease_until < ?)",
+                         (provider, _utc_text(horizon), now_text))
+            running = conn.execute(
+                "SELECT count(*) FROM request_slots WHERE provider = ? AND ended IS NULL AND "
+                "lease_until > ?", (provider, now_text)).fetchone()[0]
+            if running >= concurrency:
+                return SLOT_POLL, None
+            recent = conn.execute(
+                "SELECT started, owner, ended FROM request_slots WHERE provider = ? "
+                "ORDER BY started DESC LIMIT ?", (provider, max(1, limit))).fetchall()
+            delay = 0.0
+
+            def since(row: Sequence[Any], *, from_end: bool) -> float:
+                at = _parse_utc(row[2] if from_end and row[2] else row[0]) or now
+                extra = margin if row[1] != owner else 0.0
+                return (now - at).total_seconds() - extra
+
+            if len(recent) >= limit:
+                delay = window - since(recent[-1], from_end=False)
+            if recent and min_interval:
+                delay = max(delay, min_interval - since(recent[0], from_end=True))
+            if delay > 0:
+                return delay, None
+            cursor = conn.execute(
+                "INSERT INTO request_slots (provider, owner, started, lease_until) "
+                "VALUES (?, ?, ?, ?)",
+                (provider, owner, now_text, _utc_text(now + timedelta(seconds=lease))))
+            return 0.0, int(cursor.lastrowid or 0)
+
+    def request_starts(self, provider: str) -> list[tuple[datetime, str]]:
+        """The request log of one provider: (start, owner), oldest first (recent ones only)."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT started, owner FROM request_slots WHERE provider = ? "
+                                "ORDER BY started", (provider,)).fetchall()
+        return [(when, owner) for text, owner in rows if (when := _parse_utc(text))]
+
+    def end_request_slot(self, slot: int) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE request_slots SET ended = ? WHERE id = ?",
+                         (_utc_text(self._clock.now()), slot))
+
+    def claim_parcels(self, numbers: Sequence[str], *, owner: str, lease: float,
+                      fresh_since: datetime, others_since: datetime) -> Claims:
+        """Claim parcels for one refresh, so two processes never refresh the same one.
+
+        Fresh (nobody needs to ask again): checked by anyone after `fresh_since` (this pass's
+        start), or refreshed by another owner after `others_since` (a run started moments
+        after another must not repeat its work). Busy: another owner is refreshing it (its
+        lease has not run out). The rest are claimed for `owner`.
+        """
+        now = self._clock.now()
+        now_text = _utc_text(now)
+        until = _utc_text(now + timedelta(seconds=lease))
+        since = _utc_text(fresh_since)
+        others = _utc_text(others_since)
+        claimed, fresh, busy = [], [], []
+        with self._write() as conn:
+            conn.execute("DELETE FROM parcel_claims WHERE lease_until < ? AND done_at IS NOT "
+                         "NULL AND done_at < ?",
+                         (now_text, _utc_text(now - timedelta(seconds=CLAIM_KEEP))))
+            for number in dict.fromkeys(numbers):
+                holder = conn.execute("SELECT owner, lease_until, done_at FROM parcel_claims "
+                                      "WHERE number = ?", (number,)).fetchone()
+                mine = holder is not None and holder[0] == owner
+                if holder is not None and not mine:
+                    if holder[2] is None and holder[1] > now_text:
+                        busy.append(number)
+                        continue
+                    if holder[2] is not None and holder[2] > others:
+                        fresh.append(number)
+                        continue
+                checked = conn.execute("SELECT last_checked FROM parcels WHERE number = ?",
+                                       (number,)).fetchone()
+                if not mine and checked is not None and checked[0] and checked[0] > since:
+                    fresh.append(number)
+                    continue
+                conn.execute("INSERT INTO parcel_claims (number, owner, lease_until) "
+                             "VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
+                             "owner = excluded.owner, lease_until = excluded.lease_until, "
+                             "done_at = NULL", (number, owner, until))
+                claimed.append(number)
+        return Claims(tuple(claimed), tuple(fresh), tuple(busy))
+
+    def release_parcels(self, numbers: Iterable[str], *, owner: str) -> None:
+        """The owner is done with these parcels (their results are stored)."""
+        now = _utc_text(self._clock.now())
+        with self._write() as conn:
+            conn.executemany("UPDATE parcel_claims SET done_at = ?, lease_until = ? "
+                             "WHERE number = ? AND owner = ?",
+                             [(now, now, number, owner) for number in numbers])
+
+    def claimed_elsewhere(self, numbers: Iterable[str], *, owner: str) -> set[str]:
+        """Which of `numbers` another live process is refreshing right now."""
+        wanted = list(dict.fromkeys(numbers))
+        if not wanted:
+            return set()
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT number FROM parcel_claims WHERE number IN (SELECT value FROM "
+                "json_each(?)) AND owner != ? AND done_at IS NULL AND lease_until > ?",
+                (json.dumps(wanted), owner, _utc_text(self._clock.now()))).fetchall()
+        return {row[0] for row in rows}
+
+    def take_recovery_notice(self, audience: str) -> str | None:
+        """The note that a damaged history was moved aside, once per `audience` ("once",
+        "monitor", "cli"): whichever command opened the damaged file tells the user, and the
+        next `--once` and the next monitor mention it once more."""
+        with self._write() as conn:
+            notice = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                  (RECOVERY_NOTICE_KEY,)).fetchone()
+            if notice is None:
+                return None
+            told_row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                    (RECOVERY_TOLD_KEY,)).fetchone()
+            told = set(filter(None, (told_row[0] if told_row else "").split(",")))
+            if audience in told:
+                return None
+            told.add(audience)
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                         "UPDATE SET value = excluded.value",
+                         (RECOVERY_TOLD_KEY, ",".join(sorted(told))))
+        return str(notice[0])
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as conn:
@@ -783,4 +1059,5 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     return "file is not a database" in text or "malformed" in text
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Store", "StoreError"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Claims", "ProviderPause", "Store",
+           "StoreError", "StoreFullError"]

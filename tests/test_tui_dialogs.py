@@ -27,6 +27,7 @@ from emstui.tui.screens import (
 )
 from emstui.tui.screens.help import ID_WIDTH, KEYS_WIDTH, LINE_BUDGET, HelpBody, binding_line
 from emstui.tui.screens.legend import colour_name, legend_content
+from emstui.tui.widgets.ordered_input import OrderedInput
 from emstui.views import GLYPHS, STATUS_WORDS, status_order
 
 SIZE = (100, 30)
@@ -215,6 +216,67 @@ async def test_edit_keeps_the_number_and_returns_changed_fields() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.results == [ParcelDraft(VALID, "Green tea", "note", 1800, None)]
+
+
+class BareInputApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Input("Tea", id="plain")
+        yield OrderedInput("Tea", id="ordered")
+
+
+def burst(app: App[Any], *keys: str) -> None:
+    """Keys arriving together, as a terminal delivers fast typing: posted before any runs."""
+    for key in keys:
+        character = key if len(key) == 1 else {"ctrl+u": "\x15", "backspace": "\x08"}.get(key)
+        app.post_message(events.Key(key, character))
+
+
+async def test_textual_input_applies_a_burst_out_of_order_and_ordered_input_does_not() -> None:
+    # Why OrderedInput exists: Textual runs Input's own bindings (ctrl+u) only after the key
+    # bubbled up to the App, so the "AB" typed after it is inserted first, then cleared. If this
+    # first assertion ever fails, Textual fixed it and OrderedInput can go.
+    app = BareInputApp()
+    async with app.run_test(size=SIZE) as pilot:
+        for selector in ("#plain", "#ordered"):
+            field = app.query_one(selector, Input)
+            field.focus()
+            await pilot.pause()
+            burst(app, "end", "ctrl+u", "A", "B")
+            await pilot.pause(0.2)
+        assert app.query_one("#plain", Input).value == ""
+        assert app.query_one("#ordered", Input).value == "AB"
+
+
+async def test_edit_form_keeps_a_label_typed_right_after_clearing_it() -> None:
+    app = Harness(ParcelFormScreen({VALID: "Tea"}, editing=ParcelDraft(VALID, "Tea", "note")))
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "end", "ctrl+u", *"Green tea")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [ParcelDraft(VALID, "Green tea", "note")]
+
+
+async def test_edit_form_never_blanks_a_label_without_a_second_save() -> None:
+    app = Harness(ParcelFormScreen({VALID: "Tea"}, editing=ParcelDraft(VALID, "Tea", "note")))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("end", "ctrl+u", "ctrl+s")
+        await pilot.pause()
+        assert app.results == []  # not saved: the form says why and waits
+        assert "label is empty" in text_of(app.screen, "#label-status")
+        assert app.focused is app.screen.query_one("#label", Input)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [ParcelDraft(VALID, "", "note")]
+
+
+async def test_edit_form_asks_again_after_the_label_was_typed_and_cleared_once_more() -> None:
+    app = Harness(ParcelFormScreen({VALID: "Tea"}, editing=ParcelDraft(VALID, "Tea", "note")))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("end", "ctrl+u", "ctrl+s")
+        await pilot.press("x", "backspace", "ctrl+s")  # an edit since: ask again
+        await pilot.pause()
+        assert app.results == []
 
 
 async def test_edit_returns_an_untouched_multiline_note_as_it_was() -> None:

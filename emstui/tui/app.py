@@ -31,6 +31,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
+from textual.content import Content
 from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
@@ -42,6 +43,7 @@ from emstui.config import Config, ConfigError, Parcel
 from emstui.configsync import ConfigDiff, ConfigKeeper
 from emstui.model import ParcelState, Status
 from emstui.paths import user_themes_dir
+from emstui.sanitize import clean_block, clean_line
 from emstui.services import Services, engine_settings, watch_items
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
@@ -160,6 +162,22 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     def header(self) -> AppHeader:
         return self.query_one("#header", AppHeader)
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast, ours or Textual's, passes here: cleaned plain text, never markup.
+
+        Labels, notes, provider messages and file paths reach toasts; Textual renders toast
+        text without removing escape sequences, so they are removed here, in one place. An
+        informational toast never stays longer than INFO_TOAST_SECONDS (see `on_notify`).
+        """
+        if severity == "information":
+            timeout = min(timeout or INFO_TOAST_SECONDS, INFO_TOAST_SECONDS)
+        if markup:  # only emstui's and Textual's own fixed texts ask for markup
+            with contextlib.suppress(Exception):  # bad markup: show the text as it is
+                message = Content.from_markup(message).plain
+        super().notify(clean_block(message), title=clean_line(title), severity=severity,
+                       timeout=timeout, markup=False)
+
     def on_mount(self) -> None:
         problems = self._theme_problems
         if problems:
@@ -256,13 +274,6 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                     loop.remove_signal_handler(sig)
 
     # ---- toasts -----------------------------------------------------------------------------
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        """As `App.notify`; an informational toast never stays longer than INFO_TOAST_SECONDS."""
-        if severity == "information":
-            timeout = min(timeout or INFO_TOAST_SECONDS, INFO_TOAST_SECONDS)
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_notify(self, message: Notify) -> None:
         """Keep at most MAX_TOASTS on screen: the oldest informational toasts make way.

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from emstui import paths
 from emstui.config import load_config
+from emstui.output import CleanLogFormatter
 from emstui.services import build_services
 from emstui.sim import SimServer
 from emstui.tui.app import EmstuiApp
@@ -43,7 +44,7 @@ def setup_logging(directory: Path) -> Path:
     log_file = directory / "emstui.log"
     handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=2,
                                                    encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(CleanLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("emstui")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)

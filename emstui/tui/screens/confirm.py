@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from emstui import s10
-from emstui.sanitize import clean_line
+from emstui.sanitize import clean_block, clean_line
 from emstui.tui.keymap import build_bindings, key_hint
 
 _CSS = """
@@ -45,7 +45,8 @@ class RemoveChoice(StrEnum):
 
 
 def _as_content(text: str | Content) -> Content:
-    return text if isinstance(text, Content) else Content(text)
+    """Plain text becomes cleaned, literal Content (never markup, never an escape sequence)."""
+    return text if isinstance(text, Content) else Content(clean_block(text))
 
 
 class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):

@@ -114,7 +114,7 @@ class HelpScreen(ModalScreen[None]):
                 if self._resolution.problems:
                     yield Static(Content("\n").join(
                         [Content.styled("Not applied from [keys]:", "bold"),
-                         *(Content(f"  {p}") for p in self._resolution.problems)]),
+                         *(Content(f"  {clean_line(p)}") for p in self._resolution.problems)]),
                         id="problems")
 
     def on_mount(self) -> None:

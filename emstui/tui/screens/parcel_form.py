@@ -21,6 +21,7 @@ from emstui.durations import DurationError, format_duration, parse_duration
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
 from emstui.sanitize import clean_line
 from emstui.tui.keymap import build_bindings
+from emstui.tui.widgets.ordered_input import OrderedInput
 
 LABEL_LIMIT = 200
 NOTE_LIMIT = 500
@@ -114,6 +115,8 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
         .status.-warning { color: $warning; }
         .status.-error { color: $error; }
         .status.-above-suggestions { margin: 0 0 0 12; }
+        #label-status { display: none; margin-top: -1; }
+        #label-status.-shown { display: block; }
         #suggestions { margin: 0 0 1 12; height: auto; max-height: 6; display: none; }
         #suggestions.-visible { display: block; }
         #buttons { height: auto; align-horizontal: right; }
@@ -130,6 +133,7 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
                           for number, label in (existing or {}).items()}
         self._editing = editing
         self._default_interval = default_interval
+        self._blank_label_confirmed = False
 
     @property
     def is_edit(self) -> bool:
@@ -144,7 +148,7 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
             with Horizontal(classes="row -tight"):
                 yield Label("Number")
                 if editing is None:
-                    yield Input(placeholder=f"e.g. {s10.EXAMPLE}", id="number", compact=True,
+                    yield OrderedInput(placeholder=f"e.g. {s10.EXAMPLE}", id="number", compact=True,
                                 max_length=s10.OTHER_MAX_LENGTH * 2)
                 else:
                     yield Static(Content(editing.number), id="number-fixed", classes="fixed")
@@ -152,11 +156,12 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
             yield OptionList(id="suggestions", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Label")
-                yield Input(self._shown("label"), placeholder="e.g. Tea from Hangzhou",
+                yield OrderedInput(self._shown("label"), placeholder="e.g. Tea from Hangzhou",
                             id="label", compact=True, max_length=self._limit("label"))
+            yield Static(id="label-status", classes="status")
             with Horizontal(classes="row"):
                 yield Label("Note")
-                yield Input(self._shown("note"), placeholder="anything to remember",
+                yield OrderedInput(self._shown("note"), placeholder="anything to remember",
                             id="note", compact=True, max_length=self._limit("note"))
             with Horizontal(classes="row"):
                 yield Label("Provider")
@@ -167,7 +172,7 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
                 yield Label("Interval")
                 initial = (format_duration(editing.interval)
                            if editing and editing.interval is not None else "")
-                yield Input(initial, placeholder=self._interval_placeholder(), id="interval",
+                yield OrderedInput(initial, placeholder=self._interval_placeholder(), id="interval",
                             compact=True, max_length=40)
             yield Static(id="interval-status", classes="status")
             with Horizontal(id="buttons"):
@@ -201,13 +206,15 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
             return "empty: the default"
         return f"empty: the default ({format_duration(self._default_interval)})"
 
+    def _first_field(self) -> Input:
+        return self.query_one("#label" if self.is_edit else "#number", Input)
+
     def on_mount(self) -> None:
         if self.is_edit:
             self._show_fixed_number()
-            self.query_one("#label", Input).focus()
         else:
             self._show_number_verdict()
-            self.query_one("#number", Input).focus()
+        self._first_field().focus()
         self._show_interval_verdict()
 
     # ---- live validation ----------------------------------------------------------------------
@@ -311,6 +318,11 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
     def _number_changed(self) -> None:
         self._show_number_verdict()
 
+    @on(Input.Changed, "#label")
+    def _label_changed(self) -> None:
+        self._blank_label_confirmed = False
+        self.query_one("#label-status", Static).remove_class("-shown")
+
     @on(Input.Changed, "#interval")
     def _interval_changed(self) -> None:
         self._show_interval_verdict()
@@ -364,6 +376,8 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
             self.query_one("#interval", Input).focus()
             self.app.bell()
             return
+        if self._blanks_label_unasked():
+            return
         provider = self.query_one("#provider", Select).value
         self.dismiss(ParcelDraft(
             number=value,
@@ -376,6 +390,22 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def _blanks_label_unasked(self) -> bool:
+        """A label is never removed silently: an edit that empties it asks to save again."""
+        if self._editing is None or not self._original("label").strip():
+            return False
+        if self._text("label") or self._blank_label_confirmed:
+            return False
+        self._blank_label_confirmed = True
+        status = self.query_one("#label-status", Static)
+        self._set_status(status, Content(
+            f"The label is empty: save again to remove {self._shown('label')!r}, or type "
+            "one"), "-warning")
+        status.add_class("-shown")
+        self.query_one("#label", Input).focus()
+        self.app.bell()
+        return True
 
 
 class _Duplicate(Exception):

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from emstui.clock import Clock, SystemClock
 from emstui.providers.base import ProviderHealth
+from emstui.sanitize import clean_line
 from emstui.views import describe_health, format_clock
 
 _TONE_STYLE: dict[str, str] = {
@@ -85,7 +86,8 @@ class AppHeader(Static):
             parts += ["  ", (self.badge, "bold $text-warning")]
         for provider in sorted(self._health):
             words, tone = describe_health(self._health[provider], now, tz)
-            parts += ["  ", (provider, "bold"), " ", (words, _TONE_STYLE[tone])]
+            parts += ["  ", (clean_line(provider, limit=40), "bold"), " ",
+                      (clean_line(words), _TONE_STYLE[tone])]
         if not self._health:
             parts += ["  ", ("no providers", "$text-muted")]
         if self._quota is not None:
