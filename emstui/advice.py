@@ -544,13 +544,38 @@ def _expired_advice(events: list[Event], now: datetime) -> list[Advice]:
         f"tracking expired; last event {_ago(since)}: {_describe(newest)}")]
 
 
+def silence_rule(stage: Stage) -> _Silence:
+    """How long a parcel at `stage` may go without a scan before it is quiet for too long."""
+    return SILENCE.get(stage, SILENCE[Stage.NONE])
+
+
+def silence_level(status: Status, stage: Stage, since: timedelta | None) -> Level | None:
+    """WARNING or ALERT when a moving parcel has gone longer without a scan than is usual.
+
+    The same thresholds as the silence advice in the detail panel; None for statuses whose
+    advice is about something else (problems, deliveries, pick-ups) and when the time is unknown.
+    """
+    if since is None or status not in _SILENT_STATUSES:
+        return None
+    rule = silence_rule(Stage.OUT_FOR_DELIVERY if status is Status.OUT_FOR_DELIVERY else stage)
+    if since > rule.alert:
+        return Level.ALERT
+    if since > rule.warn:
+        return Level.WARNING
+    return None
+
+
+_SILENT_STATUSES = frozenset({Status.INFO_RECEIVED, Status.IN_TRANSIT, Status.IN_CUSTOMS,
+                              Status.OUT_FOR_DELIVERY, Status.UNKNOWN})
+
+
 def _silence_advice(facts: ParcelFacts, events: list[Event], now: datetime) -> list[Advice]:
     newest = events[0]
     since = _since(_instant(newest), now)
     stage = facts.stage
     if facts.status is Status.OUT_FOR_DELIVERY:
         stage = Stage.OUT_FOR_DELIVERY
-    rule = SILENCE.get(stage, SILENCE[Stage.NONE])
+    rule = silence_rule(stage)
     if since is None:
         return [Advice(Level.INFO, "Time of the last scan unknown",
                        "The source gave no usable time for the newest event, so emstui cannot "

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from emstui import s10
+from emstui.advice import Level, silence_level
 from emstui.countries import country_name
 from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
@@ -17,6 +18,8 @@ from emstui.sanitize import clean_line
 STAGE_BAR_FULL = "▰"
 STAGE_BAR_EMPTY = "▱"
 NO_VALUE = "—"
+UNSEEN_MARK = "●"  # new events since the user last looked at the parcel
+QUIET_MARKS: dict[str, str] = {"warn": "!", "alert": "!!"}  # after the last scan's age
 # A source that has not synced with the carrier for this long shows old news. 17TRACK syncs
 # every few hours (specs/17track.md section 12, cadence UNCONFIRMED): a day is several misses.
 SYNC_STALE_AFTER = timedelta(hours=24)
@@ -35,6 +38,38 @@ GLYPHS: dict[Status, str] = {
     Status.EXCEPTION: "✗",
     Status.EXPIRED: "–",
     Status.UNKNOWN: "·",
+}
+
+# The status in a word or two: with the glyph it carries the meaning without colour.
+STATUS_WORDS: dict[Status, str] = {
+    Status.NOT_FOUND: "no record",
+    Status.INFO_RECEIVED: "announced",
+    Status.IN_TRANSIT: "transit",
+    Status.IN_CUSTOMS: "customs",
+    Status.OUT_FOR_DELIVERY: "delivering",
+    Status.AVAILABLE_FOR_PICKUP: "pick up",
+    Status.DELIVERY_FAILED: "missed",
+    Status.DELIVERED: "delivered",
+    Status.RETURNED: "returned",
+    Status.EXCEPTION: "failed",
+    Status.EXPIRED: "expired",
+    Status.UNKNOWN: "unknown",
+}
+
+# What each status means, for the legend in `?` help.
+STATUS_MEANINGS: dict[Status, str] = {
+    Status.NOT_FOUND: "no source knows this number yet",
+    Status.INFO_RECEIVED: "the sender announced it; no scan yet",
+    Status.IN_TRANSIT: "moving between offices or countries",
+    Status.IN_CUSTOMS: "with customs, or waiting to be presented",
+    Status.OUT_FOR_DELIVERY: "on its way to the address today",
+    Status.AVAILABLE_FOR_PICKUP: "waiting for you at a post office",
+    Status.DELIVERY_FAILED: "a delivery attempt failed",
+    Status.DELIVERED: "delivered",
+    Status.RETURNED: "on its way back to the sender",
+    Status.EXCEPTION: "the post reported a problem",
+    Status.EXPIRED: "the source stopped following it",
+    Status.UNKNOWN: "not checked yet",
 }
 
 # Which theme colour (`$status-<tone>`) a status is drawn in.
@@ -64,6 +99,13 @@ _STATUS_RANK: dict[Status, int] = {
         Status.NOT_FOUND, Status.UNKNOWN, Status.EXPIRED, Status.DELIVERED,
     ))
 }
+
+
+
+def status_order() -> list[Status]:
+    """Every status in the order sorting by status shows them: what needs the user first."""
+    return sorted(Status, key=_STATUS_RANK.__getitem__)
+
 
 _ERROR_WORDS: dict[str, str] = {
     "auth": "key problem",
@@ -105,6 +147,7 @@ class ParcelView:
     note: str
     status: Status
     status_label: str  # "In transit"
+    status_word: str  # "transit": the table's short word (STATUS_WORDS)
     glyph: str
     tone: str  # one of TONE_NAMES
     stage: Stage
@@ -125,6 +168,7 @@ class ParcelView:
     event_at: datetime | None  # best UTC estimate of the latest event's instant
     event_time_exact: bool  # False when only a wall time without offset was given
     age: str  # "3d 4h", "~5h 12m" (estimated), "now", or NO_VALUE
+    quiet: str  # "" | "warn" | "alert": no scan for longer than usual at this stage (advice)
     next_kind: str  # "due" | "scheduled" | "backoff" | "error" | "off" | "pending" | ...
     next_text: str  # "14:05", "retry 14:05", "no source", "checking…", "archived"
     next_at: datetime | None
@@ -155,6 +199,17 @@ class ParcelView:
     @property
     def stage_bar(self) -> str:
         return stage_bar(self.stage_index, self.stage_total)
+
+    @property
+    def status_text(self) -> str:
+        """The status cell: glyph, the unseen mark (or a space) and the word: "◈● customs"."""
+        return f"{self.glyph}{UNSEEN_MARK if self.unseen else ' '} {self.status_word}"
+
+    @property
+    def age_text(self) -> str:
+        """The last scan's age with its quiet mark: "9d 8h !"."""
+        mark = QUIET_MARKS.get(self.quiet)
+        return f"{self.age} {mark}" if mark else self.age
 
 
 # ---- formatting ------------------------------------------------------------------------------
@@ -396,6 +451,8 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         location = clean_line(event.location)
     else:
         event_at, exact, age, event_time, latest, location = None, False, NO_VALUE, "", "", ""
+    level = silence_level(status, stage, now - event_at if event_at else None)
+    quiet = {Level.WARNING: "warn", Level.ALERT: "alert"}.get(level, "") if level else ""
     next_kind, next_text, next_at = _next_check(state, now=now, tz=tz,
                                                 archived=parcel.archived, refreshing=refreshing)
     error = clean_line(state.last_error) if state and state.last_error else ""
@@ -412,6 +469,7 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         note=clean_line(parcel.note, limit=500),
         status=status,
         status_label=status.label.capitalize(),
+        status_word=STATUS_WORDS[status],
         glyph=GLYPHS[status],
         tone=TONES[status],
         stage=stage,
@@ -433,6 +491,7 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         event_at=event_at,
         event_time_exact=exact,
         age=age,
+        quiet=quiet,
         next_kind=next_kind,
         next_text=next_text,
         next_at=next_at,
@@ -487,18 +546,92 @@ def _newest_first(view: ParcelView) -> float:
     return -view.event_at.timestamp() if view.event_at else float("inf")
 
 
-SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
-    "status": lambda v: (v.status_rank, _newest_first(v), v.number),
-    "label": lambda v: (v.display_label.casefold(), v.number),
-    "number": lambda v: (v.number,),
-    "origin": lambda v: (v.origin_code or "~", v.number),
+def _stage_text(view: ParcelView) -> str:
+    return view.stage_bar
+
+
+NEXT_MARKS: dict[str, str] = {"backoff": "↻", "error": "✗"}  # before the next-check text
+
+
+def _next_text(view: ParcelView) -> str:
+    """The next-check cell: retries and errors get a mark ("↻ retry 14:05", "✗ key problem")."""
+    mark = NEXT_MARKS.get(view.next_kind)
+    return f"{mark} {view.next_text}" if mark else view.next_text
+
+
+# ---- the table's columns -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Width:
+    """How wide a column may be, in cells of content (every cell also has one leading space).
+
+    A column wants its widest cell, or its title with room for the sort arrow, within [min, max].
+    A `shrink` column gives width back, down to `min`, before a core column is dropped. The
+    `flex` column takes the width the others leave, up to what it wants; columns that are not
+    core are dropped, least important first, until it has at least `comfortable` cells.
+    """
+
+    min: int
+    max: int
+    shrink: bool = False
+    flex: bool = False
+    comfortable: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the parcel table, declared once: adding a column is adding one of these.
+
+    `priority` says what matters when the width runs short: 1 is kept longest; columns are
+    dropped from the highest number down (ties: the rightmost first). `core` columns are
+    squeezed before they are dropped, and only once every other column has gone.
+    """
+
+    key: str
+    title: str
+    priority: int
+    width: Width
+    text: Callable[[ParcelView], str]  # the cell's plain text; its width sizes the column
+    core: bool = False
+    sort: Callable[[ParcelView], tuple[object, ...]] | None = None  # default: by its text
+
+    def sort_key(self) -> Callable[[ParcelView], tuple[object, ...]]:
+        if self.sort is not None:
+            return self.sort
+        text = self.text
+        return lambda v: (text(v).casefold(), v.number)
+
+
+# Display order. What is happening to a parcel first, then when it last moved; identity and
+# bookkeeping (next check) last.
+TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("status", "Status", 1, Width(6, 14), lambda v: v.status_text, core=True,
+           sort=lambda v: (v.status_rank, _newest_first(v), v.number)),
+    Column("label", "Label", 2, Width(8, 24, shrink=True), lambda v: v.display_label,
+           core=True),
+    Column("event", "Latest event", 3, Width(12, 60, flex=True, comfortable=30),
+           lambda v: v.latest_event, core=True),
+    Column("location", "Location", 6, Width(8, 20), lambda v: v.location),
+    Column("age", "Last scan", 4, Width(3, 11), lambda v: v.age_text, core=True,
+           sort=lambda v: (_newest_first(v), v.number)),
+    Column("number", "Number", 5, Width(6, 22), lambda v: v.number,
+           sort=lambda v: (v.number,)),
+    Column("origin", "From", 7, Width(4, 4), lambda v: v.origin_code,
+           sort=lambda v: (v.origin_code or "~", v.number)),
+    Column("stage", "Stage", 8, Width(8, 8), _stage_text,
+           sort=lambda v: (v.stage_index, v.number)),
+    Column("next", "Next check", 9, Width(6, 18), _next_text,
+           sort=lambda v: (v.next_at or _FAR_FUTURE, v.number)),
+)
+# Sorts for values the table has no column for yet. The destination becomes a column with one
+# declaration above, e.g. Column("destination", "To", 7, Width(2, 4), lambda v: v.destination,
+# sort=...), and its entry here then goes.
+_EXTRA_SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
     "destination": lambda v: (v.destination or "~", v.number),  # unknown last
-    "stage": lambda v: (v.stage_index, v.number),
-    "event": lambda v: (v.latest_event.casefold(), v.number),
-    "location": lambda v: (v.location.casefold(), v.number),
-    "age": lambda v: (_newest_first(v), v.number),
-    "next": lambda v: (v.next_at or _FAR_FUTURE, v.number),
 }
+SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
+    **_EXTRA_SORT_KEYS, **{c.key: c.sort_key() for c in TABLE_COLUMNS}}
 DEFAULT_SORT = "status"
 
 

@@ -71,10 +71,11 @@ class World:
         return build_services(config=load_config(self.config_file), store_path=self.store_path,
                               clock=clock or self.clock)
 
-    def app(self, services: Services) -> EmstuiApp:
+    def app(self, services: Services, *, banner: str | None = None,
+            badge: str | None = None) -> EmstuiApp:
         """The monitor with its engine not started: tests drive refreshes themselves."""
         return EmstuiApp(services, config_file=self.config_file, tz=UTC, start_engine=False,
-                         watch_config=False)
+                         watch_config=False, banner=banner, badge=badge)
 
 
 def config_text(sim: SimServer, parcels: Iterable[tuple[str, str]]) -> str:
@@ -113,16 +114,20 @@ def make_world(tmp: Path, numbers: Sequence[str] | None = FEW) -> Iterator[World
 
 
 @asynccontextmanager
-async def running(world: World) -> AsyncIterator[tuple[EmstuiApp, Pilot[int]]]:
-    """The app on the test's loop, its store filled first by one engine pass at the epoch."""
+async def running(world: World, *, banner: str | None = None, badge: str | None = None,
+                  toasts: bool = False) -> AsyncIterator[tuple[EmstuiApp, Pilot[int]]]:
+    """The app on the test's loop, its store filled first by one engine pass at the epoch.
+
+    `toasts` shows notifications as toasts (Textual's test mode only records them).
+    """
     services = world.services()
     try:
         report = await services.engine.refresh()
         assert not report.failed, report.failed
         world.requests_before_app = len(world.sim.requests)
-        app = world.app(services)
+        app = world.app(services, banner=banner, badge=badge)
         app.animation_level = "none"  # scrolling animations would only make the tests wait
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=toasts) as pilot:
             await pilot.pause()
             yield app, pilot
     finally:

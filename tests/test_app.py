@@ -21,9 +21,11 @@ from apphelpers import (
     screen_text,
     spaced,
 )
+from textual.widgets._toast import Toast
 
 from emstui.model import Status
-from emstui.tui.app import EmstuiApp
+from emstui.tui.app import INFO_TOAST_SECONDS, MAX_TOASTS, EmstuiApp
+from emstui.tui.screens import HelpScreen
 from emstui.tui.widgets.parcel_table import UNSEEN_MARK
 
 TEN_DAYS = timedelta(days=10).total_seconds()
@@ -37,7 +39,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def mark_of(app: EmstuiApp, number: str) -> str:
     """The status cell's unseen mark: the dot, or a space."""
-    return app.table.get_cell(number, "status").plain[-1]
+    return app.table.get_cell(number, "status").plain[2]  # " →● transit"
 
 
 async def test_cached_history_fills_the_table_before_any_request(world: World) -> None:
@@ -185,7 +187,7 @@ async def test_status_changes_are_announced_by_name_or_summed_up_when_many(
         announced = [n for n in notifications(app) if n.startswith("Status changed")]
         assert announced == ["Status changed: Tea from Hangzhou: in customs → delivered"]
 
-        # More than three at once make one summary instead of a flood of toasts.
+        # More than two at once make one summary instead of a flood of toasts.
         before = {n: s.status for n, s in app.store.states().items()}
         await app.engine.refresh()
         await drain(pilot)
@@ -203,3 +205,53 @@ async def test_q_quits_with_exit_code_zero(world: World) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+# ---- toasts and the demo note ------------------------------------------------------------------
+
+
+def shown_toasts(app: EmstuiApp) -> list[Toast]:
+    return list(app.screen.query(Toast))
+
+
+async def test_informational_toasts_are_short_lived_and_at_most_two_stay(world: World) -> None:
+    async with running(world, toasts=True) as (app, pilot):
+        app.notify("Config file changed", title="Config", severity="warning", timeout=10)
+        for i in range(4):
+            app.notify(f"note {i}", timeout=30)
+        await pilot.pause()
+        kept = {n.message: n for n in app._notifications}
+        # The warning stays; of the notes only the newest makes room for itself.
+        assert sorted(kept) == ["Config file changed", "note 3"]
+        assert len(kept) == MAX_TOASTS
+        assert kept["note 3"].timeout == INFO_TOAST_SECONDS
+        assert kept["Config file changed"].timeout == 10
+        assert len(shown_toasts(app)) == MAX_TOASTS
+
+
+async def test_a_modal_is_never_covered_by_a_toast(world: World) -> None:
+    async with running(world, toasts=True) as (app, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        app.notify("Tea from Hangzhou: in transit → in customs", title="Status changed")
+        await pilot.pause()
+        await pilot.pause()
+        toasts = shown_toasts(app)
+        assert toasts and all(not t.visible for t in toasts)
+        assert "in transit → in customs" not in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert [t.visible for t in shown_toasts(app)] == [True]
+        assert "in transit → in customs" in screen_text(app)
+
+
+async def test_demo_note_is_a_header_badge_and_a_help_section_not_a_toast(world: World) -> None:
+    note = "Demo: 12 parcels on the built-in simulator, one simulated day per minute."
+    async with running(world, banner=note, badge="DEMO") as (app, pilot):
+        assert not [n for n in notifications(app) if "simulator" in n]
+        assert screen_text(app).splitlines()[0].startswith(" emstui  DEMO  17track ")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert note in app.screen.query_one("#session").render().plain  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from apphelpers import (
     notifications,
     parcels_in_file,
     running,
+    screen_text,
     settle,
     static_text,
 )
@@ -232,6 +233,7 @@ async def test_filter_by_label_then_sort_keeps_the_cursor_and_escape_clears(
         await pilot.press("s")  # next sort column: age, newest event first
         await drain(pilot)
         assert table.sort_column == "age"
+        assert notifications(app)[-1] == "Sorted by last scan"  # as the column header says
         assert table.order == [HOSTILE, SEOUL, CAMERA, PHONE]
         assert table.highlighted_number == CAMERA and app.detail.number == CAMERA
 
@@ -288,6 +290,9 @@ async def test_question_mark_opens_help_listing_the_bindings(world: World) -> No
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        # The first thing help shows is the legend, colours named for the theme in force.
+        visible = screen_text(app)
+        assert "Status, as the table shows it" in visible and "◈ customs     yellow" in visible
         text = static_text(app, "#context-global")
         assert "  r          refresh  " in text  # each binding's id beside its keys
         for line in ("Refresh the highlighted parcel now", "Watch a new tracking number",

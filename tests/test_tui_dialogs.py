@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 
+from emstui.model import Status
 from emstui.tui import keymap
 from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.messages import JumpToParcel
@@ -24,8 +25,10 @@ from emstui.tui.screens import (
     ParcelFormScreen,
     RemoveChoice,
 )
-from emstui.tui.screens.help import ID_WIDTH, KEYS_WIDTH, LINE_BUDGET, binding_line
+from emstui.tui.screens.help import ID_WIDTH, KEYS_WIDTH, LINE_BUDGET, HelpBody, binding_line
+from emstui.tui.screens.legend import colour_name, legend_content
 from emstui.tui.widgets.ordered_input import OrderedInput
+from emstui.views import GLYPHS, STATUS_WORDS, status_order
 
 SIZE = (100, 30)
 VALID = "EE123456785CN"
@@ -427,6 +430,46 @@ async def test_help_lists_every_binding_with_remapped_keys() -> None:
         assert lines["table: Next parcel"] == "j ↓"
         assert lines["dialog: Save the form"] == "^s"
         assert 'did you mean "refresh"' in text_of(app.screen, "#problems")
+
+
+async def test_help_opens_with_the_legend_then_the_session_note_then_the_keys() -> None:
+    app = Harness(HelpScreen(note="Demo: one simulated day per minute.\x1b[2J"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        body = app.screen.query_one(HelpBody)
+        ids = [child.id for child in body.children]
+        assert ids[:4] == ["legend", "session", "columns", "context-global"]
+        legend = text_of(app.screen, "#legend").splitlines()
+        statuses, marks = legend[1:legend.index("Marks")], "\n".join(legend[legend.index("Marks"):])
+        # Every status in the table's order, with its glyph and word.
+        assert [row.split()[:2] for row in statuses] == [
+            [GLYPHS[s], STATUS_WORDS[s].split()[0]] for s in status_order()]
+        assert "●" in marks and "new events since" in marks
+        assert "!!" in marks and "quiet longer than usual" in marks
+        assert "retry" in marks and "overdue" in marks
+        assert all(len(line) <= 76 for line in legend)  # inside the dialog at 80 columns
+        # The note is shown as plain text: the escape sequence is gone.
+        assert text_of(app.screen, "#session").endswith("one simulated day per minute.")
+
+
+def test_colour_names_for_truecolour_and_ansi_theme_values() -> None:
+    cases = {"#F2C14E": "yellow", "#9A6700": "yellow", "#FF9F43": "orange", "#5FD38D": "green",
+             "#56D4E0": "cyan", "#0E7490": "cyan", "#FF6B6B": "red", "#CF222E": "red",
+             "#8B949E": "grey", "#FF87FF": "magenta", "#FFFFFF": "white", "#000000": "black",
+             "ansi_yellow": "yellow", "ansi_bright_red": "bright red", "ansi_default": "plain",
+             "not a colour": "plain", "": "plain"}
+    assert {value: colour_name(value) for value in cases} == cases
+
+
+def test_legend_names_the_colours_of_the_theme_in_force() -> None:
+    ansi = {f"status-{tone}": f"ansi_{colour}" for tone, colour in (
+        ("exception", "red"), ("attention", "magenta"), ("customs", "blue"),
+        ("transit", "cyan"), ("unknown", "default"), ("delivered", "green"))}
+    lines = legend_content(ansi).plain.splitlines()
+    customs = next(line for line in lines if f"{GLYPHS[Status.IN_CUSTOMS]} customs" in line)
+    assert customs.split()[2] == "blue"
+    unknown = next(line for line in lines if "no record" in line)
+    assert unknown.split()[3] == "plain"
 
 
 def test_help_underlines_only_remapped_keys() -> None:

@@ -327,11 +327,11 @@ async def test_unseen_rows_are_marked_until_viewed() -> None:
     app = TableApp()
     async with app.run_test(size=(120, 35)) as pilot:
         table = await started(pilot, [view(1, unseen=2), view(2)])
-        assert table.get_cell(number(1), "status").plain.endswith("●")
+        assert table.get_cell(number(1), "status").plain == " →● transit"
         assert table.get_cell(number(1), "label").style.bold  # type: ignore[union-attr]
-        assert not table.get_cell(number(2), "status").plain.endswith("●")
+        assert table.get_cell(number(2), "status").plain == " →  transit"
         table.apply([view(1, unseen=0), view(2)])
-        assert not table.get_cell(number(1), "status").plain.endswith("●")
+        assert table.get_cell(number(1), "status").plain == " →  transit"
 
 
 async def test_theme_switch_recolours_status_cells() -> None:
@@ -353,39 +353,56 @@ async def test_theme_switch_recolours_status_cells() -> None:
         assert glyph.style.color.triplet.hex == "#abcdef"  # type: ignore[union-attr]
 
 
-async def test_narrow_terminal_hides_low_priority_columns() -> None:
+async def test_narrow_terminal_keeps_status_label_event_and_last_scan() -> None:
     app = TableApp()
-    async with app.run_test(size=(120, 35)) as pilot:
-        table = await started(pilot, [view(i, label=f"Tea from Hangzhou, {i:03d}")
-                                      for i in range(20)])
+    async with app.run_test(size=(139, 35)) as pilot:
+        items = [view(i, label=f"Tea from Hangzhou, {i:03d}") for i in range(20)]
+        table = await started(pilot, items)
         assert table.visible_columns == COLUMN_KEYS
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert table.visible_columns == ("status", "label", "number", "stage", "age", "next")
-        header = table_lines(table)[0]
-        for title in ("Label", "Number", "Stage", "Age", "Next check"):
-            assert title in header
-        for title in ("From", "Latest event", "Location"):
-            assert title not in header
-        assert max(len(line.rstrip()) for line in table_lines(table)) <= 80
+        assert table.visible_columns == ("status", "label", "event", "age")
+        lines = table_lines(table)
+        for title in ("Status", "Label", "Latest event", "Last scan"):
+            assert title in lines[0]
+        for title in ("Number", "From", "Location", "Stage", "Next check"):
+            assert title not in lines[0]
+        for line, item in zip(lines[1:], items, strict=False):
+            assert f"→  {item.status_word} " in line and item.latest_event[:20] in line
+        assert max(len(line.rstrip()) for line in lines) <= 80
         await pilot.resize_terminal(60, 24)
         await pilot.pause()
-        assert table.visible_columns == ("status", "label", "number", "stage", "age")
+        assert table.visible_columns == ("status", "label", "event", "age")
+        assert "transit" in table_lines(table)[1] and "Departure" in table_lines(table)[1]
 
 
 def test_columns_drop_in_priority_order_as_width_shrinks() -> None:
-    natural = {"label": 20, "number": 13, "event": 40, "location": 15, "age": 6, "next": 10}
+    natural = {"status": 12, "label": 20, "number": 13, "event": 40, "location": 15, "age": 6,
+               "next": 10}
     seen: list[tuple[str, ...]] = []
-    for width in range(160, 40, -1):
+    for width in range(200, 25, -1):
         widths = compute_widths(width, natural)
         visible = tuple(k for k in COLUMN_KEYS if widths[k])
         if not seen or seen[-1] != visible:
             seen.append(visible)
-        if width >= 60:
-            assert sum(widths.values()) <= width
+        assert sum(widths.values()) <= width
+        assert widths["status"] == 13  # the status word is never cut
+        if set(visible) - {"status", "label", "event", "age"}:
+            # Less important columns go before the latest event is squeezed.
+            assert widths["event"] >= 31 and widths["label"] == 21
     dropped = [next(k for k in a if k not in b) for a, b in pairwise(seen)]
-    assert dropped == ["location", "origin", "event", "next"]
-    assert seen[-1] == ("status", "label", "number", "stage", "age")
+    assert seen[0] == COLUMN_KEYS
+    assert dropped == ["next", "stage", "origin", "location", "number", "age", "event"]
+    assert seen[-1] == ("status", "label")
+
+
+def test_spare_width_goes_to_the_latest_event_up_to_its_text() -> None:
+    natural = {"status": 12, "label": 20, "event": 40, "age": 6}
+    widths = compute_widths(200, natural)
+    assert widths["event"] == 41 and widths["label"] == 21
+    squeezed = compute_widths(60, natural)  # core columns only: label first, then the event
+    assert [k for k in COLUMN_KEYS if squeezed[k]] == ["status", "label", "event", "age"]
+    assert squeezed["label"] == 21 and squeezed["event"] == 60 - 13 - 21 - 12
 
 
 async def test_detail_panel_shows_number_facts_events_and_advice() -> None:

@@ -10,7 +10,12 @@ import pytest
 from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
 from emstui.views import (
+    GLYPHS,
     NO_VALUE,
+    SORT_KEYS,
+    STATUS_MEANINGS,
+    STATUS_WORDS,
+    TABLE_COLUMNS,
     ParcelView,
     describe_health,
     event_instant,
@@ -21,6 +26,7 @@ from emstui.views import (
     make_view,
     sort_views,
     stage_bar,
+    status_order,
 )
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -250,6 +256,61 @@ def test_describe_health_words() -> None:
     assert describe_health(ProviderHealth("17track", "auth"), NOW, CET) == ("key problem",
                                                                              "error")
     assert describe_health(ProviderHealth("17track", "quota"), NOW, CET)[0] == "quota used up"
+
+
+# ---- status words, quiet marks and the table's columns ---------------------------------------
+
+
+def test_every_status_has_a_distinct_short_word_and_a_meaning() -> None:
+    assert set(STATUS_WORDS) == set(Status) == set(STATUS_MEANINGS) == set(GLYPHS)
+    assert len(set(STATUS_WORDS.values())) == len(Status)
+    assert len(set(GLYPHS.values())) == len(Status)
+    assert all(len(word) <= 10 for word in STATUS_WORDS.values())  # the column stays narrow
+    assert status_order()[0] is Status.EXCEPTION and status_order()[-1] is Status.DELIVERED
+
+
+def transit_view(*, days: float, status: Status = Status.IN_TRANSIT, stage: Stage = Stage.DEPARTED,
+                 unseen: int = 0) -> ParcelView:
+    state = ParcelState(EMS_CN, status=status, stage=stage, provider="ems",
+                        last_event=event(utc=ago(days=days)), event_count=3, unseen_count=unseen,
+                        last_checked=NOW, next_due=NOW + timedelta(hours=1))
+    return make_view(Parcel(EMS_CN), state, NOW, CET)
+
+
+def test_status_cell_text_is_glyph_unseen_mark_and_word() -> None:
+    assert transit_view(days=1).status_text == "→  transit"
+    assert transit_view(days=1, unseen=2).status_text == "→● transit"
+    assert transit_view(days=1, status=Status.IN_CUSTOMS).status_text == "◈  customs"
+
+
+@pytest.mark.parametrize(("days", "status", "stage", "quiet", "age_text"), [
+    (6.5, Status.IN_TRANSIT, Stage.DEPARTED, "", "6d 12h"),  # planes: a week is ordinary
+    (8, Status.IN_TRANSIT, Stage.DEPARTED, "warn", "8d !"),
+    (15, Status.IN_TRANSIT, Stage.DEPARTED, "alert", "15d !!"),
+    (6, Status.IN_CUSTOMS, Stage.CUSTOMS, "warn", "6d !"),
+    (3, Status.OUT_FOR_DELIVERY, Stage.DEPARTED, "warn", "3d !"),  # judged as out for delivery
+    (40, Status.DELIVERED, Stage.DELIVERED, "", "40d"),  # finished: never quiet
+    (40, Status.EXCEPTION, Stage.ARRIVED, "", "40d"),  # its own advice, not silence
+])
+def test_quiet_mark_follows_the_advice_thresholds_by_stage(
+        days: float, status: Status, stage: Stage, quiet: str, age_text: str) -> None:
+    view = transit_view(days=days, status=status, stage=stage)
+    assert (view.quiet, view.age_text) == (quiet, age_text)
+
+
+def test_table_columns_are_declared_once_with_unique_keys_and_a_sort_each() -> None:
+    keys = [c.key for c in TABLE_COLUMNS]
+    assert len(set(keys)) == len(keys) and set(keys) <= set(SORT_KEYS)
+    assert [c.key for c in sorted(TABLE_COLUMNS, key=lambda c: c.priority)][:4] == [
+        "status", "label", "event", "age"]
+    assert {c.key for c in TABLE_COLUMNS if c.core} == {"status", "label", "event", "age"}
+    titles = {c.key: c.title for c in TABLE_COLUMNS}
+    assert (titles["age"], titles["next"], titles["status"]) == ("Last scan", "Next check",
+                                                                 "Status")
+    views = [transit_view(days=2), transit_view(days=1, status=Status.IN_CUSTOMS)]
+    # A column without its own sort orders by its text (what a new column gets for free).
+    location = next(c for c in TABLE_COLUMNS if c.key == "location")
+    assert location.sort is None and location.sort_key()(views[0])[0] == "shanghai"
 
 
 # ---- shipment facts a source reported ---------------------------------------------------------

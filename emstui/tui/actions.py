@@ -26,12 +26,13 @@ from emstui.refresh import RefreshRequest
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
-from emstui.views import format_clock
+from emstui.views import TABLE_COLUMNS, format_clock
 
 if TYPE_CHECKING:
     from emstui.tui.app import EmstuiApp
 
 SORT_CYCLE = ("status", "age", "label", "next")
+_SORT_NAMES = {c.key: c.title.lower() for c in TABLE_COLUMNS}  # as the column headers say
 EDITABLE_FIELDS = ("label", "note", "interval", "provider")  # what the edit form can change
 
 
@@ -231,14 +232,15 @@ class ParcelActions:
         current = table.sort_column if table.sort_column in SORT_CYCLE else SORT_CYCLE[-1]
         column = SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)]
         table.set_sort(column, reverse=table.sort_reverse)
-        app.notify(f"Sorted by {column}", timeout=3, markup=False)
+        app.notify(f"Sorted by {_SORT_NAMES[column]}", timeout=3, markup=False)
 
     def action_sort_direction(self) -> None:
         app = self._app()
         table = app.table
         table.set_sort(table.sort_column, reverse=not table.sort_reverse)
         direction = "descending" if table.sort_reverse else "ascending"
-        app.notify(f"Sorted by {table.sort_column}, {direction}", timeout=3, markup=False)
+        app.notify(f"Sorted by {_SORT_NAMES[table.sort_column]}, {direction}", timeout=3,
+                   markup=False)
 
     def action_copy(self) -> None:
         number = self._current()
@@ -277,7 +279,7 @@ class ParcelActions:
 
     def action_help(self) -> None:
         app = self._app()
-        app.push_screen(HelpScreen(app.config.keys))
+        app.push_screen(HelpScreen(app.config.keys, note=app.banner))
 
     def action_quit(self) -> None:  # type: ignore[override]
         app = self._app()

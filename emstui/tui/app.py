@@ -32,7 +32,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
 from textual.content import Content
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
@@ -62,7 +62,10 @@ TICK_SECONDS = 60.0  # ages ("3d 4h") move on by the minute
 CONFIG_POLL_SECONDS = 2.0
 TTY_CHECK_SECONDS = 2.0
 EXIT_GRACE_SECONDS = 3.0  # a normal exit that takes longer than this is cut short
-MAX_STATUS_TOASTS = 3  # more status changes at once become one summary notification
+MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
+MAX_TOASTS = 2  # shown at once: more would climb over the detail panel's first lines
+INFO_TOAST_SECONDS = 5.0
+WARNING_TOAST_SECONDS = 10.0
 # How often the monitor looks at the 17TRACK quota; it is asked at most hourly (emstui.quota).
 QUOTA_POLL_SECONDS = 300.0
 
@@ -92,7 +95,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def __init__(self, services: Services, *, config_file: Path, start_engine: bool = True,
                  watch_config: bool = True, tz: tzinfo | None = None,
-                 banner: str | None = None,
+                 banner: str | None = None, badge: str | None = None,
                  tick_seconds: float = TICK_SECONDS) -> None:
         super().__init__()
         guard_filters(self._filters)
@@ -105,7 +108,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.tz = tz or services.config.display.zone() or local_zone()
         self.start_engine = start_engine
         self.watch_config = watch_config
-        self.banner = banner
+        self.banner = banner  # about this session (the demo): shown in `?` help
+        self.badge = badge  # a word or two in the header ("DEMO")
         self.tick_seconds = tick_seconds
         self.show_archived = services.config.display.show_archived
         self.refresh_paused = False
@@ -131,7 +135,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     # ---- layout and start-up ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield AppHeader(tz=self.tz, clock=self.clock, id="header")
+        yield AppHeader(tz=self.tz, clock=self.clock, badge=self.badge, id="header")
         with Container(id="main"):
             yield ParcelTable(id="parcels")
             yield DetailPanel(tz=self.tz, id="detail")
@@ -163,8 +167,11 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         """Every toast, ours or Textual's, passes here: cleaned plain text, never markup.
 
         Labels, notes, provider messages and file paths reach toasts; Textual renders toast
-        text without removing escape sequences, so they are removed here, in one place.
+        text without removing escape sequences, so they are removed here, in one place. An
+        informational toast never stays longer than INFO_TOAST_SECONDS (see `on_notify`).
         """
+        if severity == "information":
+            timeout = min(timeout or INFO_TOAST_SECONDS, INFO_TOAST_SECONDS)
         if markup:  # only emstui's and Textual's own fixed texts ask for markup
             with contextlib.suppress(Exception):  # bad markup: show the text as it is
                 message = Content.from_markup(message).plain
@@ -186,9 +193,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self.call_after_refresh(setattr, self, "_theme_from_user", True)
         notes = list(self.services.notes) + list(self.config.warnings)
         if notes:
-            self.notify("\n".join(notes), title="Configuration", timeout=12, markup=False)
-        if self.banner:
-            self.notify(self.banner, title="emstui", timeout=12, markup=False)
+            self.notify("\n".join(notes), title="Configuration", severity="warning",
+                        timeout=WARNING_TOAST_SECONDS, markup=False)
         # Cached data first, so the table is full before the first request goes out.
         self._states = self.store.states(self._parcels)
         checked = [st.last_checked for st in self._states.values() if st.last_checked]
@@ -282,6 +288,25 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             for sig in (signal.SIGHUP, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
+
+    # ---- toasts -----------------------------------------------------------------------------
+
+    def on_notify(self, message: Notify) -> None:
+        """Keep at most MAX_TOASTS on screen: the oldest informational toasts make way.
+
+        Warnings and errors are never cut short. This handler may run before or after Textual's
+        own one adds the new notification, so it counts that one either way. Textual has no
+        public API to drop one notification: `_notifications` and `_unnotify` are what a toast's
+        own click-to-dismiss uses (8.2.8).
+        """
+        new = message.notification
+        older = [n for n in getattr(self, "_notifications", ()) if n is not new]
+        excess = len(older) + 1 - MAX_TOASTS
+        dropped = [n for n in older if n.severity == "information"][:max(0, excess)]
+        for notification in dropped:
+            self._unnotify(notification, refresh=False)
+        if dropped:
+            self._refresh_notifications()
 
     # ---- parcels, views and the table -----------------------------------------------------
 

@@ -113,7 +113,7 @@ def run_demo() -> int:
                   "one simulated day per minute. Temporary files in "
                   f"{home}; your own config and history are not touched.")
         app = EmstuiApp(services, config_file=config_file, banner=banner,
-                        tick_seconds=DEMO_TICK_SECONDS)
+                        badge="DEMO", tick_seconds=DEMO_TICK_SECONDS)
         try:
             code = app.run()
         finally:

@@ -1,7 +1,10 @@
-"""The `?` help screen: every binding by context, with the keys in force after `[keys]`.
+"""The `?` help screen: the legend first, then every binding by context, with the keys in force
+after `[keys]`.
 
-Each line is the keys, the binding id (the name `[keys]` takes, e.g. `refresh = "f5"`), and
-what the binding does. The dialog is: title, hint, then the scrolling body of contexts.
+Each binding line is the keys, the binding id (the name `[keys]` takes, e.g. `refresh = "f5"`),
+and what the binding does. The dialog is: title, hint, then the scrolling body: the legend
+(glyphs, colours, marks), a note on this session (the demo) if any, the column heading and the
+contexts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from textual.widgets import Static
 
 from emstui.sanitize import clean_line
 from emstui.tui import keymap
+from emstui.tui.screens.legend import legend_content
 
 KEYS_WIDTH = 10
 ID_WIDTH = 17
@@ -54,7 +58,10 @@ class HelpBody(VerticalScroll):
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists every binding; escape, `?` or `q` (or whatever they are remapped to) closes it."""
+    """The legend, a note about this session (the demo) if any, then every binding.
+
+    Escape, `?` or `q` (or whatever they are remapped to) closes it.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         keymap.rebind("cancel", "close", "Close", show=True),
@@ -72,26 +79,34 @@ class HelpScreen(ModalScreen[None]):
         #title { text-style: bold; height: auto; }
         #hint { color: $text-muted; height: auto; }
         HelpBody { height: 1fr; }
+        #legend { height: auto; }
         #columns { margin-top: 1; }
-        .context, #problems { margin-top: 1; }
+        .context, #problems, #session { margin-top: 1; }
         #problems { color: $warning; }
     }
     """
 
     def __init__(self, overrides: Mapping[str, object] | None = None, *,
-                 name: str | None = None, id: str | None = None,
+                 note: str | None = None, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._resolution = keymap.resolve(overrides)
+        self._note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Content("Keys"), id="title")
+            yield Static(Content("Help"), id="title")
             palette = keymap.key_display(self._resolution.keys["palette"][0])
             yield Static(Content("Remap a key in your config's [keys] table by its id, e.g. "
                                  'refresh = "f5"; underlined keys come from there. '
                                  f"{palette} opens the command palette."), id="hint")
             with HelpBody():
+                # The legend section, then the session note, then the bindings sections.
+                yield Static(legend_content(self.app.get_css_variables()), id="legend")
+                if self._note:
+                    yield Static(Content("\n").join([Content.styled("This session", "bold"),
+                                                      Content(clean_line(self._note, limit=500))]),
+                                 id="session")
                 yield Static(column_heading(), id="columns")
                 for context in keymap.CONTEXTS:
                     yield Static(context_content(context, self._resolution),

@@ -1,5 +1,5 @@
-"""The one-line status bar: app name, each provider's health, 17TRACK quota, last and next
-refresh."""
+"""The one-line status bar: app name, a badge (demo), each provider's health, 17TRACK quota,
+last and next refresh."""
 
 from __future__ import annotations
 
@@ -38,10 +38,11 @@ class AppHeader(Static):
     """
 
     def __init__(self, title: str = "emstui", *, tz: tzinfo | None = None,
-                 clock: Clock | None = None, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+                 clock: Clock | None = None, badge: str | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.app_name = title
+        self.badge = badge  # shown right after the name, so a narrow terminal never cuts it
         self.tz = tz or datetime.now().astimezone().tzinfo
         self.clock = clock or SystemClock()
         self._health: dict[str, ProviderHealth] = {}
@@ -81,6 +82,8 @@ class AppHeader(Static):
         now = self.clock.now()
         tz = self.tz
         parts: list[str | tuple[str, str]] = [(self.app_name, "bold $text-accent")]
+        if self.badge:
+            parts += ["  ", (self.badge, "bold $text-warning")]
         for provider in sorted(self._health):
             words, tone = describe_health(self._health[provider], now, tz)
             parts += ["  ", (clean_line(provider, limit=40), "bold"), " ",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,88 +22,82 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from emstui.tui import keymap
 from emstui.views import (
     DEFAULT_SORT,
+    NEXT_MARKS,
     NO_VALUE,
+    QUIET_MARKS,
     SORT_KEYS,
     STAGE_BAR_EMPTY,
     STAGE_BAR_FULL,
+    TABLE_COLUMNS,
     TONE_NAMES,
+    UNSEEN_MARK,
+    Column,
     ParcelView,
 )
 
-UNSEEN_MARK = "●"
+__all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable", "compute_widths"]
+
 _BOLD = Style(bold=True)
-STAGE_WIDTH = 8
 
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    """One table column. `drop` > 0 columns are hidden, highest first, when space runs out."""
-
-    key: str
-    title: str
-    min_width: int
-    max_width: int
-    drop: int = 0
-    flex: bool = False  # takes the width left over by the others
-
-
-# Display order. Widths are content widths; every cell also carries one leading space.
-COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("status", "", 2, 2),
-    ColumnSpec("label", "Label", 8, 24),
-    ColumnSpec("number", "Number", 6, 22),
-    ColumnSpec("origin", "From", 4, 4, drop=3),
-    ColumnSpec("stage", "Stage", STAGE_WIDTH, STAGE_WIDTH),
-    ColumnSpec("event", "Latest event", 16, 60, drop=2, flex=True),
-    ColumnSpec("location", "Location", 8, 20, drop=4),
-    ColumnSpec("age", "Age", 3, 8),
-    ColumnSpec("next", "Next check", 6, 18, drop=1),
-)
+# The columns are declared in `emstui.views.TABLE_COLUMNS` (display order, priority, widths).
+COLUMNS: tuple[Column, ...] = TABLE_COLUMNS
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-_SPEC = {c.key: c for c in COLUMNS}
 NUMBER_COLUMN = "number"
 _PAD = 1  # the leading space inside every cell (DataTable cell_padding is 0)
-
-# Natural content width of a column for one view (the widest cell decides the column).
-_NATURAL: dict[str, Callable[[ParcelView], int]] = {
-    "label": lambda v: cell_len(v.display_label),
-    "number": lambda v: len(v.number),
-    "event": lambda v: cell_len(v.latest_event),
-    "location": lambda v: cell_len(v.location),
-    "age": lambda v: cell_len(v.age),
-    "next": lambda v: cell_len(v.next_text) + 2,
-}
+# Columns whose cells can differ in width; the others always take their one width.
+_MEASURED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.width.min != c.width.max)
+# Least important first (ties: the rightmost first): the order columns are dropped in.
+_DROP_ORDER: tuple[Column, ...] = tuple(
+    sorted(COLUMNS, key=lambda c: (-c.priority, -COLUMN_KEYS.index(c.key))))
+_QUIET_TONES = {"warn": "attention", "alert": "exception"}
+_NEXT_TONES = {"error": "exception", "backoff": "attention"}
+_TEXT = {c.key: c.text for c in COLUMNS}
 
 
 def compute_widths(available: int, natural: Mapping[str, int]) -> dict[str, int]:
     """Column render widths (0 = hidden) that fit `available` cells.
 
-    Each column wants its natural content width clamped to [min, max] (titles count too). While
-    the sum is too wide the droppable columns go, highest `drop` first; then the label shrinks to
-    its minimum. The flexible column takes what is left, up to its natural width.
+    Each column wants its widest cell (`natural`) or its title, within its Width's [min, max].
+    While that is too wide, columns that are not core are dropped, least important first, the
+    flexible column counted at its comfortable width. If the core columns still do not fit,
+    they are squeezed (shrink and flex columns down to their minimum) and then dropped, least
+    important first, down to the most important one. Width left over goes back to the squeezed
+    columns in priority order.
     """
     want: dict[str, int] = {}
-    for spec in COLUMNS:
-        content = max(natural.get(spec.key, spec.min_width), cell_len(spec.title) + 2)
-        want[spec.key] = max(spec.min_width, min(spec.max_width, content)) + _PAD
+    floor: dict[str, int] = {}
+    comfortable: dict[str, int] = {}
+    for col in COLUMNS:
+        rule = col.width
+        content = max(natural.get(col.key, rule.min), cell_len(col.title) + 2)
+        want[col.key] = max(rule.min, min(rule.max, content)) + _PAD
+        squeezable = rule.shrink or rule.flex
+        floor[col.key] = rule.min + _PAD if squeezable else want[col.key]
+        comfortable[col.key] = (min(want[col.key], max(rule.comfortable, rule.min) + _PAD)
+                                if rule.flex else want[col.key])
 
-    def needed(keys: list[str]) -> int:
-        return sum(_SPEC[k].min_width + _PAD if _SPEC[k].flex else want[k] for k in keys)
+    def total(keys: set[str], sizes: dict[str, int]) -> int:
+        return sum(sizes[k] for k in keys)
 
-    visible = list(COLUMN_KEYS)
-    for spec in sorted((c for c in COLUMNS if c.drop), key=lambda c: -c.drop):
-        if needed(visible) <= available:
+    visible = set(COLUMN_KEYS)
+    for col in _DROP_ORDER:
+        if total(visible, comfortable) <= available:
             break
-        visible.remove(spec.key)
-    excess = needed(visible) - available
-    if excess > 0:
-        label_min = _SPEC["label"].min_width + _PAD
-        want["label"] = max(label_min, want["label"] - excess)
-    widths = {key: (want[key] if key in visible else 0) for key in COLUMN_KEYS}
-    for spec in COLUMNS:
-        if spec.flex and spec.key in visible:
-            rest = available - sum(w for k, w in widths.items() if k != spec.key)
-            widths[spec.key] = max(spec.min_width + _PAD, min(want[spec.key], rest))
+        if not col.core:
+            visible.discard(col.key)
+    for col in _DROP_ORDER[:-1]:
+        if total(visible, floor) <= available:
+            break
+        visible.discard(col.key)
+    widths = {key: (floor[key] if key in visible else 0) for key in COLUMN_KEYS}
+    spare = available - sum(widths.values())
+    for col in sorted(COLUMNS, key=lambda c: c.priority):
+        if spare <= 0:
+            break
+        if col.key in visible and widths[col.key] < want[col.key]:
+            grow = min(spare, want[col.key] - widths[col.key])
+            widths[col.key] += grow
+            spare -= grow
     return widths
 
 
@@ -166,7 +160,7 @@ class ParcelTable(DataTable[Text]):
         self._views: dict[str, ParcelView] = {}
         # How many rows have each natural width, per column, kept up to date by `apply`, so
         # column widths never need a pass over every row.
-        self._width_counts: dict[str, Counter[int]] = {k: Counter() for k in _NATURAL}
+        self._width_counts: dict[str, Counter[int]] = {c.key: Counter() for c in _MEASURED}
         self._pending: list[ParcelView] | None = None
         self._styles: dict[str, Style] = {}
         self._widths: dict[str, int] = {}
@@ -253,8 +247,7 @@ class ParcelTable(DataTable[Text]):
                     added += 1
                 elif before is not view and before != view:
                     updated += self._update_row(number, view)
-                    self._count_widths(before, -1)
-                    self._count_widths(view, 1)
+                    self._recount_widths(before, view)
             if added and self.fast_paths:
                 # Every new row would be measured cell by cell on idle to size auto-width
                 # columns (~1.5 s for 5000 rows); ours have fixed widths, so skip it.
@@ -276,40 +269,38 @@ class ParcelTable(DataTable[Text]):
 
     def _render(self, column: str, view: ParcelView) -> Text:
         styles = self._styles
-        tone = styles[f"parcel-table--status-{view.tone}"]
         muted = styles["parcel-table--muted"]
         if column == "status":
-            text = Text(" " + view.glyph, style=tone, no_wrap=True, end="")
+            tone = styles[f"parcel-table--status-{view.tone}"]
+            text = Text(" " + view.glyph, style=tone, no_wrap=True, overflow="ellipsis", end="")
             text.append(UNSEEN_MARK if view.unseen else " ", styles["parcel-table--unseen"])
+            text.append(" " + view.status_word, tone)
             return text
         if column == "label":
             return _cell(view.display_label, _BOLD if view.unseen else "")
-        if column == "number":
-            return _cell(view.number)
-        if column == "origin":
-            return _cell(view.origin_code or NO_VALUE, "" if view.origin_code else muted)
         if column == "stage":
             filled = view.stage_bar.count(STAGE_BAR_FULL)
-            text = _cell(STAGE_BAR_FULL * filled, tone)
+            text = _cell(STAGE_BAR_FULL * filled, styles[f"parcel-table--status-{view.tone}"])
             text.append(STAGE_BAR_EMPTY * (len(view.stage_bar) - filled), muted)
             return text
-        if column == "event":
-            return _cell(view.latest_event or NO_VALUE, "" if view.latest_event else muted)
-        if column == "location":
-            return _cell(view.location or NO_VALUE, "" if view.location else muted)
         if column == "age":
-            return _cell(view.age, muted if view.age == NO_VALUE else "")
+            text = _cell(view.age, muted if view.age == NO_VALUE else "")
+            mark = QUIET_MARKS.get(view.quiet)
+            if mark:
+                text.append(" " + mark, styles[f"parcel-table--status-{_QUIET_TONES[view.quiet]}"])
+            return text
         if column == "next":
             return self._render_next(view)
-        raise KeyError(column)
+        value = _TEXT[column](view)
+        return _cell(value or NO_VALUE, "" if value else muted)
 
     def _render_next(self, view: ParcelView) -> Text:
         styles = self._styles
         kind = view.next_kind
-        if kind == "error":
-            return _cell("✗ " + view.next_text, styles["parcel-table--status-exception"])
-        if kind == "backoff":
-            return _cell("↻ " + view.next_text, styles["parcel-table--status-attention"])
+        tone = _NEXT_TONES.get(kind)
+        if tone is not None:
+            return _cell(f"{NEXT_MARKS[kind]} {view.next_text}",
+                         styles[f"parcel-table--status-{tone}"])
         if kind in ("scheduled", "due", "checking"):
             return _cell(view.next_text)
         return _cell(view.next_text, styles["parcel-table--muted"])
@@ -335,10 +326,22 @@ class ParcelTable(DataTable[Text]):
 
     # ---- layout, order and cursor ------------------------------------------------------------
 
+    def _recount_widths(self, before: ParcelView, after: ParcelView) -> None:
+        """Move a changed row's widths in the counts: only columns whose text changed."""
+        for column in _MEASURED:
+            old, new = column.text(before), column.text(after)
+            if old != new:
+                counts = self._width_counts[column.key]
+                old_width = cell_len(old)
+                counts[old_width] -= 1
+                if counts[old_width] <= 0:
+                    del counts[old_width]
+                counts[cell_len(new)] += 1
+
     def _count_widths(self, view: ParcelView, sign: int) -> None:
-        for key, measure in _NATURAL.items():
-            counts = self._width_counts[key]
-            width = measure(view)
+        for column in _MEASURED:
+            counts = self._width_counts[column.key]
+            width = cell_len(column.text(view))
             counts[width] += sign
             if counts[width] <= 0:
                 del counts[width]
@@ -443,7 +446,7 @@ class ParcelTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for spec in COLUMNS:
-            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.min_width + _PAD)
+            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.width.min + _PAD)
         self._set_titles()
         self._styles = self._read_styles()
         if self._pending is not None:
