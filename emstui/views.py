@@ -619,19 +619,15 @@ TABLE_COLUMNS: tuple[Column, ...] = (
            sort=lambda v: (v.number,)),
     Column("origin", "From", 7, Width(4, 4), lambda v: v.origin_code,
            sort=lambda v: (v.origin_code or "~", v.number)),
-    Column("stage", "Stage", 8, Width(8, 8), _stage_text,
+    Column("destination", "To", 8, Width(2, 4), lambda v: v.destination or "",
+           sort=lambda v: (v.destination or "~", v.number)),  # unknown last
+    Column("stage", "Stage", 9, Width(8, 8), _stage_text,
            sort=lambda v: (v.stage_index, v.number)),
-    Column("next", "Next check", 9, Width(6, 18), _next_text,
+    Column("next", "Next check", 10, Width(6, 18), _next_text,
            sort=lambda v: (v.next_at or _FAR_FUTURE, v.number)),
 )
-# Sorts for values the table has no column for yet. The destination becomes a column with one
-# declaration above, e.g. Column("destination", "To", 7, Width(2, 4), lambda v: v.destination,
-# sort=...), and its entry here then goes.
-_EXTRA_SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
-    "destination": lambda v: (v.destination or "~", v.number),  # unknown last
-}
 SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
-    **_EXTRA_SORT_KEYS, **{c.key: c.sort_key() for c in TABLE_COLUMNS}}
+    c.key: c.sort_key() for c in TABLE_COLUMNS}
 DEFAULT_SORT = "status"
 
 

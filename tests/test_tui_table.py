@@ -392,7 +392,8 @@ def test_columns_drop_in_priority_order_as_width_shrinks() -> None:
             assert widths["event"] >= 31 and widths["label"] == 21
     dropped = [next(k for k in a if k not in b) for a, b in pairwise(seen)]
     assert seen[0] == COLUMN_KEYS
-    assert dropped == ["next", "stage", "origin", "location", "number", "age", "event"]
+    assert dropped == ["next", "stage", "destination", "origin", "location", "number", "age",
+                       "event"]
     assert seen[-1] == ("status", "label")
 
 

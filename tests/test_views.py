@@ -340,6 +340,10 @@ def test_destination_route_window_and_last_mile_read_as_words() -> None:
     assert view.eta_note == "estimate by 17TRACK"
     assert view.last_mile == "DHL Paket · 00340434161234567890"
     assert view.status_detail == "Arrived in DE"
+    column = next(c for c in TABLE_COLUMNS if c.key == "destination")
+    unknown = make_view(Parcel(EMS_CN), ParcelState(number=EMS_CN), NOW, CET)
+    assert (column.title, column.text(view), column.text(unknown)) == ("To", "DE", "")
+    assert sorted([unknown, view], key=SORT_KEYS["destination"]) == [view, unknown]
 
 
 @pytest.mark.parametrize(("start", "end", "text", "note"), [
