@@ -26,10 +26,10 @@ from pathlib import Path
 
 import httpx
 
-from emstui.clock import FakeClock, SystemClock
+from emstui.core.clock import FakeClock, SystemClock
+from emstui.core.s10 import make_number
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
 from emstui.providers import make_provider
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
-from emstui.s10 import make_number
 from emstui.sim import SimServer
 from emstui.store import Store
 

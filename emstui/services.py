@@ -13,18 +13,17 @@ from pathlib import Path
 
 import httpx
 
-from emstui import paths
-from emstui.changes import Change
-from emstui.clock import Clock, SystemClock
-from emstui.config import Config, ProviderSettings, key_env_name, load_config
+from emstui.config import Config, ProviderSettings, key_env_name, load_config, paths
+from emstui.config.notify import parse_notify
+from emstui.core.clock import Clock, SystemClock
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
+from emstui.engine.events import Change
 from emstui.notify.notifier import Notifier
-from emstui.notify.settings import parse_notify
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
-from emstui.ratelimit import RateLimiter
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
-from emstui.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
+from emstui.providers.ratelimit import RateLimiter
 from emstui.store import Store
+from emstui.store.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
 
 SEVENTEENTRACK_SIGNUP = "https://api.17track.net"
 

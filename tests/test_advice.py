@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from emstui.advice import (
+from emstui.core.model import Event, Stage, Status
+from emstui.core.s10 import make_number
+from emstui.present.advice import (
     Advice,
     Level,
     ParcelFacts,
@@ -14,8 +16,6 @@ from emstui.advice import (
     facts_for,
     format_duration,
 )
-from emstui.model import Event, Stage, Status
-from emstui.s10 import make_number
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CN_EMS = "EE123456785CN"

@@ -23,7 +23,7 @@ from apphelpers import (
 )
 from textual.widgets._toast import Toast
 
-from emstui.model import Status
+from emstui.core.model import Status
 from emstui.tui.app import INFO_TOAST_SECONDS, MAX_TOASTS, EmstuiApp
 from emstui.tui.screens import HelpScreen
 from emstui.tui.widgets.parcel_table import UNSEEN_MARK

@@ -32,9 +32,9 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList
 
 from emstui.config import add_parcel, edit_parcel, update_config
+from emstui.present.views import format_clock
 from emstui.tui.app import EmstuiApp
 from emstui.tui.screens import ConfirmRemoveScreen, HelpScreen, ParcelFormScreen
-from emstui.views import format_clock
 
 # TEA (EE123456785CN) is left out so that it can be added, as a typo's correction.
 FLOW = (RADIO, CAMERA, HOSTILE, KYOTO, SEOUL, PHONE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from emstui.backoff import Backoff
+from emstui.engine.backoff import Backoff
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

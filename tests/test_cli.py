@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from emstui import __version__, paths
-from emstui.cli import run
-from emstui.config import starter_config_text
-from emstui.model import Event, Stage, Status, Tracking
-from emstui.s10 import make_number
+from emstui import __version__
+from emstui.cli.main import run
+from emstui.config import paths, starter_config_text
+from emstui.core.model import Event, Stage, Status, Tracking
+from emstui.core.s10 import make_number
 from emstui.store import Store
 
 TEA = "EE123456785CN"

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from emstui import config as cfgmod
-from emstui import s10
-from emstui.atomic import atomic_write_bytes
 from emstui.config import (
     PROVIDER_IDS,
     Config,
@@ -35,6 +32,9 @@ from emstui.config import (
     set_theme,
     update_config,
 )
+from emstui.config import load as cfgmod
+from emstui.config.atomic import atomic_write_bytes
+from emstui.core import s10
 
 REPO = Path(__file__).resolve().parent.parent
 TEA = "EE123456785CN"

@@ -15,7 +15,7 @@ from emstui.config import (
     set_archived,
     update_config,
 )
-from emstui.configsync import ConfigKeeper, diff_configs
+from emstui.config.keeper import ConfigKeeper, diff_configs
 
 A = "EE123456785CN"
 B = "EA473124829CN"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emstui.config import load_config
-from emstui.model import Status
+from emstui.core.model import Status
 from emstui.services import build_services
 from emstui.sim import SimServer
 from emstui.tui.app import EmstuiApp

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from emstui.capture import redact_text
-from emstui.cli import run
-from emstui.clock import FakeClock
-from emstui.doctor import EMS_PROBE, run_doctor
-from emstui.s10 import make_number
+from emstui.cli.doctor import EMS_PROBE, run_doctor
+from emstui.cli.main import run
+from emstui.core.clock import FakeClock
+from emstui.core.s10 import make_number
+from emstui.providers.capture import redact_text
 from emstui.sim import SimServer
 from emstui.sim.journeys import HOSTILE_STRINGS
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emstui.durations import (
+from emstui.core.durations import (
     MAX_SECONDS,
     DurationError,
     format_duration,

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from emstui import completion
-from emstui.cli import build_parser, run
+from emstui.cli import completion
+from emstui.cli.exitcodes import ExitCode
+from emstui.cli.main import build_parser, run
 from emstui.config import HEADER_FIRST_LINE, original_path, starter_config_text
-from emstui.exitcodes import ExitCode
 
 TEA = "EE123456785CN"
 REGISTERED = "RR473124829CN"  # a valid S10 number only 17TRACK tracks
@@ -134,7 +134,7 @@ def test_without_17track_in_order_the_hint_says_to_add_it_and_no_key_notice_appe
     config_file.write_text(f'[providers]\norder = ["ems"]\n\n[[parcels]]\n'
                            f'number = "{REGISTERED}"\n')
     tty = TtyStringIO()
-    from emstui.once import run_once
+    from emstui.cli.once import run_once
 
     code = run_once(config_file, as_json=True, out=StringIO(), err=tty)
     assert code == ExitCode.NO_SOURCE
@@ -201,12 +201,12 @@ def test_output_to_a_full_disk_is_one_line_with_exit_5(tmp_path: Path) -> None:
 
 def test_an_unexpected_error_goes_to_the_log_and_one_line_names_it(
         config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import emstui.cli
+    import emstui.cli.main
 
     def broken(*args: object) -> int:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(emstui.cli, "cmd_check", broken)
+    monkeypatch.setattr(emstui.cli.main, "cmd_check", broken)
     result = cli("check", TEA)
     assert result.code == ExitCode.INTERNAL
     assert "Traceback" not in result.err and len(result.err.splitlines()) == 1

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from emstui import importer
-from emstui.cli import run
-from emstui.config import atomic_write_bytes, backup_path
-from emstui.importer import candidates, scan_text
-from emstui.s10 import make_number
+from emstui.cli.main import run
+from emstui.config import importer
+from emstui.config.atomic import atomic_write_bytes, backup_path
+from emstui.config.importer import candidates, scan_text
+from emstui.core.s10 import make_number
 
 TEA = "EE123456785CN"
 TEA_TYPO = "EE123456786CN"  # check digit off by one: s10 suggests TEA

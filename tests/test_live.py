@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from emstui.clock import SystemClock
-from emstui.doctor import run_doctor
-from emstui.model import Event, Stage, Status
+from emstui.cli.doctor import run_doctor
+from emstui.core.clock import SystemClock
+from emstui.core.model import Event, Stage, Status
+from emstui.core.s10 import parse
 from emstui.providers import make_provider
 from emstui.providers.base import (
     MemoryRegistrations,
@@ -33,7 +34,6 @@ from emstui.providers.base import (
 )
 from emstui.providers.quota import Quota
 from emstui.providers.seventeentrack import SeventeenTrackProvider
-from emstui.s10 import parse
 
 DEFAULT_NUMBERS = ("EE719248650CN", "EE434640975CN", "EG688165502JP")
 # Read at import: the suite's autouse fixture removes the key from the environment of each test.

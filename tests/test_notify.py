@@ -22,14 +22,15 @@ import pytest
 import tomli_w
 from apphelpers import TEA, World, make_world, notifications, running
 
-from emstui.changes import ParcelUpdated
-from emstui.cli import run
-from emstui.clock import FakeClock
+from emstui.cli.main import run
+from emstui.cli.once import run_once
 from emstui.config import ConfigError, load_config
-from emstui.model import Event, ParcelState, Stage, Status
+from emstui.config.notify import NotifySettings, parse_notify
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, ParcelState, Stage, Status
+from emstui.engine.events import ParcelUpdated
 from emstui.notify import outbox
 from emstui.notify.notifier import RETRY_DELAYS, Notifier, build_payload
-from emstui.notify.settings import NotifySettings, parse_notify
 from emstui.notify.targets import (
     AppriseTarget,
     CommandTarget,
@@ -38,7 +39,6 @@ from emstui.notify.targets import (
     TerminalTarget,
     terminal_sequence,
 )
-from emstui.once import run_once
 from emstui.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from emstui import paths
-from emstui.cli import run
-from emstui.clock import FakeClock
-from emstui.once import run_once
-from emstui.s10 import make_number
+from emstui.cli.main import run
+from emstui.cli.once import run_once
+from emstui.config import paths
+from emstui.core.clock import FakeClock
+from emstui.core.s10 import make_number
 from emstui.sim.faults import Decision
 from emstui.sim.journeys import HOSTILE_STRINGS
 from emstui.sim.server import SimServer
@@ -516,7 +516,7 @@ def test_shell_once_json_exits_0_and_never_imports_textual(tmp_path: Path) -> No
     assert [p["status"] for p in json.loads(proc.stdout)["parcels"]] == ["delivered"]
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
                 if line.startswith("import time:")]
-    assert "emstui.once" in imported and "httpx" in imported  # the once path really ran
+    assert "emstui.cli.once" in imported and "httpx" in imported  # the once path really ran
     assert not [name for name in imported if name.split(".")[0] == "textual"]
 
 

@@ -1,4 +1,4 @@
-"""The output layer (emstui.output) and JSON that is safe to print (sanitize.json_dumps)."""
+"""The output layer (emstui.present.output) and JSON that is safe to print (sanitize.json_dumps)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import sys
 import unicodedata
 from io import StringIO
 
-from emstui.output import CleanLogFormatter, SafeStream, safe, write_coloured, write_progress
-from emstui.sanitize import json_dumps
+from emstui.core.sanitize import json_dumps
+from emstui.present.output import (
+    CleanLogFormatter,
+    SafeStream,
+    safe,
+    write_coloured,
+    write_progress,
+)
 
 HOSTILE = "a\x1b]52;c;TEFCRUw=\x07b\x1b[2Jc\x9b31md\u202ee\u200bf\x7fg\x00h"
 

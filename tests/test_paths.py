@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emstui import paths
+from emstui.config import paths
 
 
 def test_cli_path_wins_over_env_and_default(tmp_path: Path, isolated_home: Path) -> None:

@@ -16,8 +16,8 @@ import pytest
 from hostile_checks import assert_hostile_text_inert, assert_inert, facts_texts
 
 from emstui import __version__
-from emstui.clock import FakeClock
-from emstui.model import ShipmentFacts, Stage, Status
+from emstui.core.clock import FakeClock
+from emstui.core.model import ShipmentFacts, Stage, Status
 from emstui.providers import make_provider
 from emstui.providers.base import (
     AuthenticationError,

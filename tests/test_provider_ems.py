@@ -13,8 +13,9 @@ import pytest
 from hostile_checks import assert_hostile_text_inert
 
 from emstui import __version__
-from emstui.clock import FakeClock
-from emstui.model import Stage, Status
+from emstui.core.clock import FakeClock
+from emstui.core.model import Stage, Status
+from emstui.core.timeline import event_identity
 from emstui.providers import make_provider
 from emstui.providers.base import (
     BadResponseError,
@@ -28,7 +29,6 @@ from emstui.providers.ems import EmsProvider
 from emstui.sim import SimServer
 from emstui.sim.journeys import HOSTILE_BIDI, HOSTILE_CONTROL, HOSTILE_CSI, HOSTILE_HTML
 from emstui.sim.numbers import make_number
-from emstui.timeline import event_identity
 
 EMS_CN = "EE123456785CN"
 

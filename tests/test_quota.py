@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from emstui import quota
-from emstui.clock import FakeClock
-from emstui.once import run_once
+from emstui.cli.once import run_once
+from emstui.core.clock import FakeClock
+from emstui.present import quota
+from emstui.present.quota import QuotaRecord
 from emstui.providers.base import (
     AuthenticationError,
     BadResponseError,
@@ -21,7 +22,6 @@ from emstui.providers.base import (
 )
 from emstui.providers.quota import Quota, parse_quota
 from emstui.providers.seventeentrack import SeventeenTrackProvider
-from emstui.quota import QuotaRecord
 from emstui.sim import SimServer
 from emstui.store import Store
 

@@ -6,8 +6,8 @@ import asyncio
 import itertools
 from datetime import datetime
 
-from emstui.clock import FakeClock
-from emstui.ratelimit import RateLimiter
+from emstui.core.clock import FakeClock
+from emstui.providers.ratelimit import RateLimiter
 
 
 async def _starts(limiter: RateLimiter, clock: FakeClock, n: int) -> list[datetime]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from emstui.changes import Change, ParcelUpdated, ProviderStateChanged
-from emstui.clock import FakeClock
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, Stage, Status, Tracking
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
+from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.providers.base import (
     AuthenticationError,
     Capabilities,
@@ -23,7 +24,6 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
 from emstui.store import Store
 
 A = "EE123456785CN"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from emstui.clock import SystemClock
-from emstui.model import Status
+from emstui.core.clock import SystemClock
+from emstui.core.model import Status
+from emstui.core.s10 import make_number
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
 from emstui.providers import make_provider
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
-from emstui.s10 import make_number
 from emstui.sim import SimServer
 from emstui.store import Store
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from emstui.countries import COUNTRIES, HISTORIC, country_name
-from emstui.s10 import (
+from emstui.core.countries import COUNTRIES, HISTORIC, country_name
+from emstui.core.s10 import (
     InvalidNumber,
     ServiceKind,
     TrackingNumber,

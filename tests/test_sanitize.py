@@ -1,4 +1,4 @@
-"""Tests for emstui.sanitize: hostile network text becomes safe, bounded, plain text."""
+"""Tests for emstui.core.sanitize: hostile network text becomes safe, bounded, plain text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emstui.sanitize import (
+from emstui.core.sanitize import (
     DESCRIPTION_LIMIT,
     LOCATION_LIMIT,
     clean_block,

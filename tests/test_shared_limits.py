@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from emstui import paths
-from emstui.clock import FakeClock
-from emstui.s10 import make_number
-from emstui.shared_limits import SharedLimits, settings_token
+from emstui.config import paths
+from emstui.core.clock import FakeClock
+from emstui.core.s10 import make_number
 from emstui.sim.server import SimServer
 from emstui.store import ProviderPause, Store
+from emstui.store.shared_limits import SharedLimits, settings_token
 from tests.test_once import shell_env, write_config
 
 ONCE_PROC = Path(__file__).with_name("once_proc.py")

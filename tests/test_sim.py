@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from emstui.clock import FakeClock
+from emstui.core.clock import FakeClock
 from emstui.sim import (
     EMS_LABELS,
     HOSTILE_STRINGS,

@@ -18,7 +18,7 @@ import pytest
 from apphelpers import CAMERA, EPOCH, HOSTILE, World, make_world, prefill_store
 from textual.pilot import Pilot
 
-from emstui.clock import FakeClock
+from emstui.core.clock import FakeClock
 from emstui.services import Services
 from emstui.tui.app import EmstuiApp
 

@@ -1,4 +1,4 @@
-"""Tests for emstui.statusmap: provider enums, UPU codes/names and wording to Status and Stage."""
+"""emstui.core.statusmap: provider enums, UPU codes/names and wording to Status and Stage."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emstui.model import Event, Stage, Status
-from emstui.statusmap import (
+from emstui.core.model import Event, Stage, Status
+from emstui.core.statusmap import (
     SEVENTEEN_MAIN_STATUSES,
     SEVENTEEN_SUB_STATUSES,
     UPU_EVENTS,
@@ -509,7 +509,7 @@ def test_no_events_or_no_meaningful_events_is_unknown() -> None:
 
 
 def test_upu_name_followed_by_detail_still_gives_its_code() -> None:
-    from emstui.statusmap import classify_text, code_for_upu_name
+    from emstui.core.statusmap import classify_text, code_for_upu_name
 
     assert code_for_upu_name("Item held by import Customs: invoice required") == "EME"
     assert classify_text("Arrival at inward office of exchange, FRANKFURT")[0] == "EMD"

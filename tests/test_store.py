@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from emstui import store as store_module
-from emstui.clock import FakeClock
-from emstui.model import Event, ShipmentFacts, Stage, Status, Tracking
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
 from emstui.store import MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
+from emstui.store import history as store_module
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NUMBER = "EE123456785CN"

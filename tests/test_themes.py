@@ -12,8 +12,8 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widgets import Static
 
-from emstui import themefiles
-from emstui.themefiles import (
+from emstui.config import themefiles
+from emstui.config.themefiles import (
     COLOUR_NAMES,
     STATUS_VARIABLES,
     ThemeFileError,
@@ -58,7 +58,7 @@ def error_for(tmp_path: Path, text: str) -> ThemeFileError:
 
 
 def test_theme_files_and_advice_do_not_import_textual() -> None:
-    code = ("import sys, emstui.themefiles, emstui.advice; "
+    code = ("import sys, emstui.config.themefiles, emstui.present.advice; "
             "sys.exit(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -157,7 +157,7 @@ def test_bundled_files_come_from_the_package_when_installed(
 
 
 def test_bundled_files_fall_back_to_the_checkout_themes_directory() -> None:
-    repo_themes = Path(themefiles.__file__).resolve().parent.parent / "themes"
+    repo_themes = Path(themefiles.__file__).resolve().parents[2] / "themes"
     assert themefiles.bundled_theme_dir() == repo_themes
 
 

@@ -1,4 +1,4 @@
-"""Tests for emstui.timeparse and emstui.timeline: raw times, and merging legs into one timeline."""
+"""emstui.core.timeparse and emstui.core.timeline: raw times, and merging legs into one timeline."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emstui.model import Event
-from emstui.timeline import event_identity, location_key, merge_timelines, newest_first
-from emstui.timeparse import parse_time
+from emstui.core.model import Event
+from emstui.core.timeline import event_identity, location_key, merge_timelines, newest_first
+from emstui.core.timeparse import parse_time
 
 CST = timezone(timedelta(hours=8))
 

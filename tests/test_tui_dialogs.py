@@ -13,7 +13,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 
-from emstui.model import Status
+from emstui.core.model import Status
+from emstui.present.views import GLYPHS, STATUS_WORDS, status_order
 from emstui.tui import keymap
 from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.messages import JumpToParcel
@@ -28,7 +29,6 @@ from emstui.tui.screens import (
 from emstui.tui.screens.help import ID_WIDTH, KEYS_WIDTH, LINE_BUDGET, HelpBody, binding_line
 from emstui.tui.screens.legend import colour_name, legend_content
 from emstui.tui.widgets.ordered_input import OrderedInput
-from emstui.views import GLYPHS, STATUS_WORDS, status_order
 
 SIZE = (100, 30)
 VALID = "EE123456785CN"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from apphelpers import World, drain, make_world, running, screen_text
 
-from emstui import quota
+from emstui.present import quota
 from emstui.providers.seventeentrack import SeventeenTrackProvider
 from emstui.store import Store
 

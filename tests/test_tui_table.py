@@ -15,8 +15,9 @@ from textual.containers import Container
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from emstui import s10
-from emstui.model import Event, ParcelState, Stage, Status
+from emstui.core import s10
+from emstui.core.model import Event, ParcelState, Stage, Status
+from emstui.present.views import ParcelView, make_view
 from emstui.providers.base import ProviderHealth
 from emstui.tui.widgets import (
     HORIZONTAL_BREAKPOINTS,
@@ -25,7 +26,6 @@ from emstui.tui.widgets import (
     ParcelTable,
 )
 from emstui.tui.widgets.parcel_table import COLUMN_KEYS, compute_widths
-from emstui.views import ParcelView, make_view
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
-from emstui.providers.base import ProviderHealth
-from emstui.views import (
+from emstui.core.model import Event, ParcelState, ShipmentFacts, Stage, Status
+from emstui.present.views import (
     GLYPHS,
     NO_VALUE,
     SORT_KEYS,
@@ -28,6 +27,7 @@ from emstui.views import (
     stage_bar,
     status_order,
 )
+from emstui.providers.base import ProviderHealth
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
 CET = timezone(timedelta(hours=1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emstui.clock import Clock
+from emstui.core.clock import Clock
 from emstui.providers.base import Provider, Registrations
 
 if TYPE_CHECKING:  # importing the package (e.g. for base's errors) must not pull in httpx

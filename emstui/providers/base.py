@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from emstui.model import Tracking
+from emstui.core.model import Tracking
 
 
 class ProviderError(Exception):

@@ -22,9 +22,12 @@ from html.parser import HTMLParser
 
 import httpx
 
-from emstui import s10
-from emstui.clock import Clock
-from emstui.model import Event, Tracking
+from emstui.core import s10
+from emstui.core.clock import Clock
+from emstui.core.model import Event, Tracking
+from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
+from emstui.core.statusmap import classify_text, status_from_events
+from emstui.core.timeparse import parse_time
 from emstui.providers.base import (
     BadResponseError,
     Capabilities,
@@ -43,10 +46,7 @@ from emstui.providers.http import (
     raise_for_status,
     safe_excerpt,
 )
-from emstui.ratelimit import RateLimiter
-from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.statusmap import classify_text, status_from_events
-from emstui.timeparse import parse_time
+from emstui.providers.ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://items.ems.post/api/publicTracking/track"
 NOT_EMS_MARKER = "does not denote an EMS item."

@@ -15,9 +15,18 @@ from typing import Any
 
 import httpx
 
-from emstui import s10
-from emstui.clock import Clock
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.core import s10
+from emstui.core.clock import Clock
+from emstui.core.model import Event, Stage, Status, Tracking
+from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
+from emstui.core.statusmap import (
+    classify_text,
+    from_17track,
+    stage_from_17track,
+    status_from_events,
+)
+from emstui.core.timeline import event_identity, merge_timelines
+from emstui.core.timeparse import parse_time
 from emstui.providers.base import (
     AuthenticationError,
     BadResponseError,
@@ -41,12 +50,8 @@ from emstui.providers.http import (
     safe_excerpt,
 )
 from emstui.providers.quota import Quota, parse_quota
+from emstui.providers.ratelimit import RateLimiter
 from emstui.providers.seventeentrack_facts import parse_facts
-from emstui.ratelimit import RateLimiter
-from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.statusmap import classify_text, from_17track, stage_from_17track, status_from_events
-from emstui.timeline import event_identity, merge_timelines
-from emstui.timeparse import parse_time
 
 DEFAULT_BASE_URL = "https://api.17track.net/track/v2.2"
 PROVIDER_ID = "17track"
@@ -407,7 +412,7 @@ class SeventeenTrackProvider:
         return hashlib.sha256(seed).hexdigest()[:16]
 
     async def quota(self) -> Quota:
-        """`getquota`: registrations left. Free, but callers ask at most hourly (emstui.quota).
+        """`getquota`: registrations left. Free; callers ask at most hourly (emstui.present.quota).
 
         Raises the same typed ProviderErrors as tracking (a rejected key is AuthenticationError).
         """

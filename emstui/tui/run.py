@@ -11,9 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from emstui import paths
-from emstui.config import load_config
-from emstui.output import CleanLogFormatter
+from emstui.config import load_config, paths
+from emstui.present.output import CleanLogFormatter
 from emstui.services import build_services
 from emstui.sim import SimServer
 from emstui.tui.app import EmstuiApp

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from textual.color import Color, ColorParseError
 from textual.content import Content
 
-from emstui.views import (
+from emstui.present.views import (
     GLYPHS,
     NEXT_MARKS,
     QUIET_MARKS,

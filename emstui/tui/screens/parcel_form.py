@@ -15,11 +15,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from emstui import s10
 from emstui.config import check_interval
-from emstui.durations import DurationError, format_duration, parse_duration
+from emstui.core import s10
+from emstui.core.durations import DurationError, format_duration, parse_duration
+from emstui.core.sanitize import clean_line
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
-from emstui.sanitize import clean_line
 from emstui.tui.keymap import build_bindings
 from emstui.tui.widgets.ordered_input import OrderedInput
 

@@ -12,10 +12,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from emstui.model import Event
-from emstui.sanitize import clean_block, clean_line
+from emstui.core.model import Event
+from emstui.core.sanitize import clean_block, clean_line
+from emstui.present.views import NO_VALUE, ParcelView, format_event_time
 from emstui.tui import keymap
-from emstui.views import NO_VALUE, ParcelView, format_event_time
 
 _TONE_STYLE = "$status-{tone}"
 _LEVEL_STYLE: dict[str, str] = {
@@ -29,7 +29,7 @@ _KEY_WIDTH = 11
 
 
 class AdviceLike(Protocol):
-    """What the panel needs from an advice item (`emstui.advice.Advice` fits)."""
+    """What the panel needs from an advice item (`emstui.present.advice.Advice` fits)."""
 
     @property
     def level(self) -> object: ...
