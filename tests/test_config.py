@@ -33,6 +33,7 @@ from emstui.config import (
     update_config,
 )
 from emstui.config import load as cfgmod
+from emstui.config import save as savemod
 from emstui.config.atomic import atomic_write_bytes
 from emstui.core import s10
 
@@ -606,7 +607,7 @@ def test_failed_backup_write_also_leaves_everything_as_it_was(
     cfg_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Already rewritten by emstui once (its header): no .orig copy is due, only the .bak.
-    original = f'{cfgmod.HEADER_FIRST_LINE}\n[[parcels]]\nnumber = "{TEA}"\n'
+    original = f'{savemod.HEADER_FIRST_LINE}\n[[parcels]]\nnumber = "{TEA}"\n'
     write(cfg_file, original)
     config = load_config(cfg_file)
     add_parcel(config, PARTS)
@@ -821,9 +822,9 @@ def test_s10_warnings_become_config_warnings(cfg_file: Path) -> None:
 
 def test_init_config_writes_a_starter_that_watches_nothing_and_never_overwrites(
         cfg_file: Path) -> None:
-    assert cfgmod.init_config(cfg_file) == cfg_file
+    assert savemod.init_config(cfg_file) == cfg_file
     text = cfg_file.read_text(encoding="utf-8")
-    assert text == cfgmod.starter_config_text()
+    assert text == savemod.starter_config_text()
     loaded = load_config(cfg_file)
     assert loaded.warnings == [] and loaded.parcels == [] and loaded.source == {}
     assert "emstui add" in text and "emstui config example" in text
@@ -833,12 +834,12 @@ def test_init_config_writes_a_starter_that_watches_nothing_and_never_overwrites(
             assert f"# {line}" in text
     assert '# number = "EE123456785CN"' in text
     with pytest.raises(ConfigError, match="already exists"):
-        cfgmod.init_config(cfg_file)
+        savemod.init_config(cfg_file)
 
 
 def test_example_config_text_prefers_the_copy_bundled_in_the_wheel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path / "_data" / "config.example.toml", "# bundled copy\n")
-    monkeypatch.setattr(cfgmod.importlib.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(savemod.importlib.resources, "files", lambda package: tmp_path)
     assert example_config_text() == "# bundled copy\n"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from emstui.config.load import Config, key_line
+from emstui.config.load import key_line
+from emstui.config.model import Config
 
 Severity = Literal["error", "warning"]
 
