@@ -41,12 +41,34 @@ class Services:
     recovery_note: str | None = None  # a damaged history was moved aside (also in notes)
     notifier: Notifier | None = None  # when [notify] names a target
 
+    sources_released: bool = False
+    closed: bool = False
+
     async def aclose(self) -> None:
-        if self.notifier is not None:
-            await self.notifier.drain()
-        for provider in self.providers.values():
-            await provider.aclose()
-        self.store.close()
+        """The one ending of every front end (monitor, demo, `--once`, validate): stop the
+        engine, send what notifications are due, close the HTTP clients, close the store.
+        Safe to call twice. Call it in the event loop that used the providers."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.release_sources()
+        finally:
+            self.store.close()
+
+    async def release_sources(self) -> None:
+        """The network half of `aclose`, for a caller that still reads the store afterwards
+        (`--once` prints from it after its event loop has ended)."""
+        if self.sources_released:
+            return
+        self.sources_released = True
+        self.engine.stop()
+        try:
+            if self.notifier is not None:
+                await self.notifier.drain()  # bounded by [notify] timeout per notification
+        finally:
+            for provider in self.providers.values():
+                await provider.aclose()
 
 
 def watch_items(config: Config) -> list[WatchItem]:

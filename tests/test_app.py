@@ -255,3 +255,20 @@ async def test_demo_note_is_a_header_badge_and_a_help_section_not_a_toast(world:
         await pilot.press("question_mark")
         await pilot.pause()
         assert note in app.screen.query_one("#session").render().plain  # type: ignore[attr-defined]
+
+
+def test_the_monitor_closes_its_http_clients_and_store_when_it_exits(world: World) -> None:
+    from textual.pilot import Pilot
+
+    from emstui.tui.run import run_app
+
+    services = world.services()
+    app = world.app(services)
+
+    async def leave(pilot: Pilot[object]) -> None:
+        await pilot.press("q")
+
+    assert run_app(app, services, headless=True, size=(120, 35), auto_pilot=leave) == 0
+    assert services.closed
+    clients = [provider._client for provider in services.providers.values()]  # type: ignore[attr-defined]
+    assert clients and all(client.is_closed for client in clients)

@@ -351,7 +351,7 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         active = [p.number for p in config.parcels if not p.archived]
         return exit_code(report, store.states(active), untrackable)
     finally:
-        services.store.close()
+        asyncio.run(services.aclose())  # the sources are released already: closes the store
 
 
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
@@ -364,10 +364,7 @@ async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport
                                        services.engine.health(), services.clock.now())
         return report
     finally:
-        if services.notifier is not None:
-            await services.notifier.drain()  # bounded by [notify] timeout per notification
-        for provider in services.providers.values():
-            await provider.aclose()
+        await services.release_sources()
 
 
 async def _wait_for_other_processes(services: Services, report: CycleReport) -> None:
