@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from emstui.core.model import Event, Stage, Status
+from emstui.core.model import ErrorKind, Event, Stage, Status
 from emstui.core.s10 import make_number
 from emstui.present.advice import (
     Advice,
@@ -132,25 +132,24 @@ def test_issuing_post_tip_only_for_non_chinese_ems_numbers(number: str) -> None:
 
 
 def test_provider_failure_without_records_does_not_blame_the_number() -> None:
-    items = advise(facts(status=Status.UNKNOWN, added=NOW - 5 * D, error_kind="offline",
-                         last_error="ems: cannot connect"), NOW)
+    items = advise(facts(status=Status.UNKNOWN, added=NOW - 5 * D,
+                         error_kind=ErrorKind.TEMPORARY,
+                         last_error="17track: internal error"), NOW)
     assert not [a for a in items if "check the number" in a.title.lower()]
-    assert titled(items, "No connection").level is Level.INFO
+    assert titled(items, "Tracking source busy").level is Level.INFO
 
 
 # --- provider errors -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("kind", "level", "fragment"), [
-    ("auth", Level.WARNING, "api_key_env"),
-    ("quota", Level.WARNING, "quota"),
-    ("offline", Level.INFO, "last successful check"),
-    ("endpoint_gone", Level.WARNING, "base_url"),
-    ("unsupported", Level.TIP, "17TRACK key"),
-    ("invalid", Level.WARNING, "character by character"),
-    ("temporary", Level.INFO, "retries"),
+    (ErrorKind.QUOTA, Level.WARNING, "quota"),
+    (ErrorKind.UNSUPPORTED, Level.TIP, "17TRACK key"),
+    (ErrorKind.INVALID, Level.WARNING, "character by character"),
+    (ErrorKind.TEMPORARY, Level.INFO, "retries"),
 ])
-def test_provider_error_kinds_say_what_to_do(kind: str, level: Level, fragment: str) -> None:
+def test_provider_error_kinds_say_what_to_do(kind: ErrorKind, level: Level,
+                                             fragment: str) -> None:
     f = facts(status=Status.IN_TRANSIT, stage=Stage.DEPARTED,
               events=(ev("Departure from outward office of exchange", 2 * D, code="EMC"),),
               error_kind=kind, last_error="17track: something failed")
@@ -162,7 +161,7 @@ def test_provider_error_kinds_say_what_to_do(kind: str, level: Level, fragment: 
 
 
 def test_error_trigger_is_shortened_and_single_line() -> None:
-    f = facts(status=Status.UNKNOWN, error_kind="bad_response", last_error="x\n" * 400)
+    f = facts(status=Status.UNKNOWN, error_kind=ErrorKind.BAD_RESPONSE, last_error="x\n" * 400)
     err = next(a for a in advise(f, NOW) if a.trigger.startswith("last check failed"))
     assert "\n" not in err.trigger
     assert len(err.trigger) < 220
@@ -398,7 +397,7 @@ def test_expired_tracking_is_explained_as_not_lost() -> None:
 SCENARIOS: list[ParcelFacts] = [
     facts(status=Status.NOT_FOUND, added=NOW - H),
     facts(status=Status.NOT_FOUND, added=NOW - 9 * D),
-    facts(JP_EMS, status=Status.NOT_FOUND, added=NOW - 3 * D, error_kind="quota",
+    facts(JP_EMS, status=Status.NOT_FOUND, added=NOW - 3 * D, error_kind=ErrorKind.QUOTA,
           last_error="quota"),
     customs_facts(15 * D, note="battery"),
     transit(Stage.DEPARTED, 2 * D),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from emstui.core.model import Event, ParcelState, ShipmentFacts, Stage, Status
+from emstui.core.model import ErrorKind, Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.present.views import (
     GLYPHS,
     NO_VALUE,
@@ -149,7 +149,7 @@ def test_view_of_a_non_s10_number_has_no_origin() -> None:
 def test_view_of_a_parcel_in_backoff_after_an_error() -> None:
     state = ParcelState(EMS_CN, status=Status.IN_TRANSIT, stage=Stage.DEPARTED,
                         last_checked=ago(minutes=5), last_error="ems: timed out\x1b[31m",
-                        error_kind="temporary", backoff_level=2,
+                        error_kind=ErrorKind.TEMPORARY, backoff_level=2,
                         next_due=NOW + timedelta(minutes=42))
     view = make_view(Parcel(EMS_CN), state, NOW, CET)
     assert view.next_kind == "backoff"
@@ -161,11 +161,12 @@ def test_view_of_a_parcel_in_backoff_after_an_error() -> None:
 
 
 def test_view_of_a_parcel_whose_error_will_not_be_retried() -> None:
-    state = ParcelState(EMS_CN, last_checked=ago(minutes=1), last_error="17track: bad key",
-                        error_kind="auth", next_due=None)
+    state = ParcelState(EMS_CN, last_checked=ago(minutes=1),
+                        last_error="17track: 17TRACK says this number is invalid",
+                        error_kind=ErrorKind.INVALID, next_due=None)
     view = make_view(Parcel(EMS_CN), state, NOW, CET)
-    assert (view.next_kind, view.next_text) == ("error", "key problem")
-    assert view.error_short == "key problem"
+    assert (view.next_kind, view.next_text) == ("error", "invalid number")
+    assert view.error_short == "invalid number"
 
 
 def test_view_of_a_delivered_parcel() -> None:

@@ -29,6 +29,7 @@ from emstui.cli.exitcodes import ExitCode
 from emstui.config import Config, ConfigError, ProviderSettings, load_config, paths
 from emstui.core import s10
 from emstui.core.clock import Clock, SystemClock
+from emstui.core.model import ErrorKind
 from emstui.core.sanitize import clean_line
 from emstui.present import quota as quota_watch
 from emstui.present.output import write_coloured
@@ -51,7 +52,7 @@ NAME_WIDTH = 14
 EMS_PROBE = s10.make_number("EE", "00000000", "CN")
 # A number "works" when the source answered and emstui understood the answer, even if it says
 # the number is unknown or not for this source.
-_ANSWERED_KINDS = frozenset({"not_found", "unsupported", "invalid"})
+_ANSWERED_KINDS = frozenset({ErrorKind.NOT_FOUND, ErrorKind.UNSUPPORTED, ErrorKind.INVALID})
 
 _MARKS_TTY = {"ok": ("✓", "32"), "fail": ("✗", "31"), "warn": ("!", "33"), "skip": ("-", "2")}
 _MARKS_PLAIN = {"ok": "ok  ", "fail": "FAIL", "warn": "warn", "skip": "skip"}
@@ -330,7 +331,7 @@ class _Doctor:
         else:
             record = await _ask_quota(provider, now)
         asked = len(self.exchanges) > first and record.attempted_at == now
-        if asked and record.error_kind == "auth":
+        if asked and record.error_kind == ErrorKind.AUTH:
             accepted = False
         elif asked and record.quota is not None and accepted is None:
             accepted = True

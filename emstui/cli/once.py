@@ -20,7 +20,7 @@ import httpx
 from emstui.cli.exitcodes import ExitCode
 from emstui.config import load_config
 from emstui.core.clock import Clock
-from emstui.core.model import Event, ParcelState, ShipmentFacts
+from emstui.core.model import ErrorKind, Event, HealthState, ParcelState, ShipmentFacts
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.engine.engine import CycleReport
 from emstui.engine.events import Change, ParcelUpdated
@@ -83,10 +83,11 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
               untrackable: Mapping[str, str]) -> RowError | None:
     """The error a parcel shows now: no source at all, this run's failure, or a stored one."""
     if number in untrackable:
-        return RowError("no_source", untrackable[number])
+        return RowError(ErrorKind.NO_SOURCE, untrackable[number])
     failed = report.failed.get(number)
     stored = state is not None and state.last_error and number not in report.refreshed
-    kind = (state.error_kind if state is not None and state.last_error else None) or "provider"
+    kind = ((state.error_kind if state is not None and state.last_error else None)
+            or ErrorKind.PROVIDER)
     if failed is not None:
         return RowError(kind, failed)
     if stored and state is not None and state.last_error:
@@ -240,12 +241,12 @@ def provider_problems(health: Mapping[str, ProviderHealth],
     """One stderr line per provider in trouble: which one, what went wrong, when it retries."""
     lines = []
     for pid, h in sorted(health.items()):
-        if h.state in ("ok", "idle"):
+        if h.state in (HealthState.OK, HealthState.IDLE):
             continue
         if h.until is not None:
             when = ("; next attempt at "
                     f"{h.until.astimezone(zone).isoformat(timespec='seconds')}")
-        elif h.state in ("auth", "quota", "gone"):
+        elif h.state in (HealthState.AUTH, HealthState.QUOTA, HealthState.GONE):
             when = "; not retried until the configuration changes"
         else:
             when = ""

@@ -61,6 +61,58 @@ class Stage(StrEnum):
 _STAGE_ORDER: dict[Stage, int] = {stage: i for i, stage in enumerate(Stage)}
 
 
+class ErrorKind(StrEnum):
+    """Why a check failed: a whole request (the ProviderError kinds) or one number in it.
+
+    Stored as its value (the store's `error_kind`, the quota record, `--once --json`)."""
+
+    # a whole request to a source (ProviderError.kind)
+    PROVIDER = "provider"
+    AUTH = "auth"
+    QUOTA = "quota"
+    RATE_LIMITED = "rate_limited"
+    TEMPORARY = "temporary"
+    BAD_RESPONSE = "bad_response"
+    ENDPOINT_GONE = "endpoint_gone"
+    # one number (NumberError.kind), and the engine's own "no source can track this"
+    NOT_FOUND = "not_found"
+    NOT_REGISTERED = "not_registered"
+    UNSUPPORTED = "unsupported"
+    INVALID = "invalid"
+    REJECTED = "rejected"
+    NO_SOURCE = "no_source"
+
+    @classmethod
+    def parse(cls, value: str | None) -> ErrorKind | None:
+        """A stored kind; one this version does not know reads as PROVIDER (a failure)."""
+        if not value:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.PROVIDER
+
+
+class HealthState(StrEnum):
+    """A source's health as the engine reports it (and as a stored pause names it)."""
+
+    OK = "ok"
+    IDLE = "idle"
+    BACKOFF = "backoff"
+    OFFLINE = "offline"
+    AUTH = "auth"
+    QUOTA = "quota"
+    GONE = "gone"
+
+    @classmethod
+    def parse_pause(cls, value: str) -> HealthState:
+        """A stored pause's kind; one this version does not know reads as a backoff."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.BACKOFF
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One tracking event, already sanitised.
@@ -159,7 +211,7 @@ class ParcelState:
     last_checked: datetime | None = None
     last_changed: datetime | None = None
     last_error: str | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     next_due: datetime | None = None
     backoff_level: int = 0
     first_seen: datetime | None = None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from emstui.core.clock import Clock
-from emstui.core.model import ParcelState, Stage, Status, Tracking
+from emstui.core.model import ErrorKind, HealthState, ParcelState, Stage, Status, Tracking
 from emstui.core.sanitize import clean_line
 from emstui.engine.backoff import Backoff
 from emstui.engine.events import (
@@ -49,7 +49,7 @@ from emstui.providers.base import (
     TemporaryError,
 )
 from emstui.store import ProviderPause, Store
-from emstui.store.shared_limits import SharedLimits
+from emstui.store.shared_limits import PERSISTENT_KINDS, SharedLimits
 
 log = logging.getLogger("emstui.engine.engine")
 
@@ -123,7 +123,7 @@ class _ProviderSlot:
                                rng=rng)
         self.paused: ProviderError | None = None
         self.last_error: ProviderError | None = None
-        self.health = ProviderHealth(provider.id, "idle")
+        self.health = ProviderHealth(provider.id, HealthState.IDLE)
 
     def available(self, now: datetime) -> bool:
         return self.paused is None and not self.backoff.blocked(now)
@@ -173,7 +173,7 @@ class RefreshEngine:
         for slot in self._slots.values():
             if slot.paused is not None:
                 slot.paused = None
-                self._set_health(slot, "idle", "configuration changed; will retry")
+                self._set_health(slot, HealthState.IDLE, "configuration changed; will retry")
         self._wake.set()
 
     @property
@@ -191,10 +191,11 @@ class RefreshEngine:
 
     def _take_pause(self, slot: _ProviderSlot, pause: ProviderPause) -> None:
         pid = slot.provider.id
-        if pause.kind in ("auth", "quota", "gone"):
+        if pause.kind in PERSISTENT_KINDS:
             if slot.paused is None:
-                error_type = {"auth": AuthenticationError,
-                              "quota": QuotaExhaustedError}.get(pause.kind, EndpointGoneError)
+                error_type = {HealthState.AUTH: AuthenticationError,
+                              HealthState.QUOTA: QuotaExhaustedError}.get(pause.kind,
+                                                                          EndpointGoneError)
                 slot.paused = error_type(pid, pause.message)
                 slot.last_error = slot.paused
                 self._set_health(slot, pause.kind, pause.message, pause.until)
@@ -203,11 +204,12 @@ class RefreshEngine:
             return
         slot.backoff.until = pause.until
         slot.backoff.failures = max(slot.backoff.failures, pause.failures)
-        offline = pause.kind == "offline"
+        offline = pause.kind == HealthState.OFFLINE
         slot.last_error = (TemporaryError(pid, pause.message, offline=offline)
-                           if pause.kind in ("offline", "backoff") else
+                           if pause.kind in (HealthState.OFFLINE, HealthState.BACKOFF) else
                            BadResponseError(pid, pause.message))
-        self._set_health(slot, "offline" if offline else "backoff", pause.message, pause.until)
+        self._set_health(slot, HealthState.OFFLINE if offline else HealthState.BACKOFF,
+                         pause.message, pause.until)
 
     def health(self) -> dict[str, ProviderHealth]:
         return {pid: slot.health for pid, slot in self._slots.items()}
@@ -223,7 +225,7 @@ class RefreshEngine:
             except Exception:  # a consumer's bug must never stop refreshing
                 log.exception("change listener failed on %s", type(change).__name__)
 
-    def _set_health(self, slot: _ProviderSlot, state: str, message: str = "",
+    def _set_health(self, slot: _ProviderSlot, state: HealthState, message: str = "",
                     until: datetime | None = None) -> None:
         health = ProviderHealth(slot.provider.id, state, message, until)
         if health != slot.health:
@@ -268,7 +270,7 @@ class RefreshEngine:
     def _due_at(self, state: ParcelState | None, now: datetime) -> datetime | None:
         if state is None or state.last_checked is None or state.number in self._forced:
             return now
-        if state.error_kind == "no_source" and self.candidates(state.number):
+        if state.error_kind == ErrorKind.NO_SOURCE and self.candidates(state.number):
             return now  # a source is usable now (a key was added): no need to wait
         return state.next_due
 
@@ -466,7 +468,7 @@ class RefreshEngine:
         if not cands:
             reason = self.no_source_reason(number)
             report.failed[number] = reason
-            self._record_parcel_error(number, "no_source", reason, now, bump=False)
+            self._record_parcel_error(number, ErrorKind.NO_SOURCE, reason, now, bump=False)
             return None
         for pid in cands:
             if pid not in tried and self._slots[pid].available(now):
@@ -521,7 +523,7 @@ class RefreshEngine:
         slot.last_error = None
         if self.limits is not None:
             self.limits.resume(pid, request_started=started)
-        self._set_health(slot, "ok")
+        self._set_health(slot, HealthState.OK)
         retry: list[str] = []
         by_number = {r.number: r for r in results}
         for number in batch:
@@ -547,7 +549,8 @@ class RefreshEngine:
         log.warning("%s", exc)
         if isinstance(exc, AuthenticationError | QuotaExhaustedError | EndpointGoneError):
             slot.paused = exc
-            state = {"auth": "auth", "quota": "quota"}.get(exc.kind, "gone")
+            state = {ErrorKind.AUTH: HealthState.AUTH,
+                     ErrorKind.QUOTA: HealthState.QUOTA}.get(exc.kind, HealthState.GONE)
             self._set_health(slot, state, exc.message)
             self._store_pause(slot, state, exc.message, None, now)
             return
@@ -555,10 +558,11 @@ class RefreshEngine:
             else None
         until = slot.backoff.fail(now, retry_after=retry_after)
         offline = isinstance(exc, TemporaryError) and exc.offline
-        self._set_health(slot, "offline" if offline else "backoff", exc.message, until)
-        self._store_pause(slot, "offline" if offline else "backoff", exc.message, until, now)
+        state = HealthState.OFFLINE if offline else HealthState.BACKOFF
+        self._set_health(slot, state, exc.message, until)
+        self._store_pause(slot, state, exc.message, until, now)
 
-    def _store_pause(self, slot: _ProviderSlot, kind: str, message: str,
+    def _store_pause(self, slot: _ProviderSlot, kind: HealthState, message: str,
                      until: datetime | None, now: datetime) -> None:
         if self.limits is not None:
             self.limits.pause(slot.provider.id, kind=kind, message=message, until=until,
@@ -573,26 +577,26 @@ class RefreshEngine:
             return False
         error = result.error
         if error is None:
-            self._record_parcel_error(number, "bad_response",
+            self._record_parcel_error(number, ErrorKind.BAD_RESPONSE,
                                       f"{pid} returned no result for this number", now)
             report.failed[number] = f"{pid}: no result"
             return False
-        if error.kind == "unsupported":
+        if error.kind == ErrorKind.UNSUPPORTED:
             self._unsupported.setdefault(number, set()).add(pid)
             if self.candidates(number):
                 return True
             reason = f"{pid}: {error.message}"
-            self._record_parcel_error(number, "unsupported", reason, now, bump=False)
+            self._record_parcel_error(number, ErrorKind.UNSUPPORTED, reason, now, bump=False)
             report.failed[number] = reason
             return False
-        if error.kind == "quota" and any(c != pid for c in self.candidates(number)):
+        if error.kind == ErrorKind.QUOTA and any(c != pid for c in self.candidates(number)):
             return True  # e.g. no 17TRACK quota left to register it: the EMS tracker may know it
-        if error.kind == "not_found":
+        if error.kind == ErrorKind.NOT_FOUND:
             state = self.store.state(number)
             if state is not None and state.event_count:
                 # The parcel had history: a source that forgot it must not erase its status.
-                self._record_parcel_error(number, "not_found", f"{pid}: {error.message}", now,
-                                          bump=False)
+                self._record_parcel_error(number, ErrorKind.NOT_FOUND, f"{pid}: {error.message}",
+                                          now, bump=False)
             else:
                 self._apply(Tracking(number, pid, Status.NOT_FOUND, Stage.NONE), now, report)
             return False
@@ -618,7 +622,7 @@ class RefreshEngine:
             self._emit(ParcelUpdated(number, state, result.new_events, result.old_status,
                                      result.status_changed))
 
-    def _record_parcel_error(self, number: str, kind: str, message: str, now: datetime, *,
+    def _record_parcel_error(self, number: str, kind: ErrorKind, message: str, now: datetime, *,
                              bump: bool = True) -> None:
         before = self.store.state(number)
         level = (before.backoff_level if before else 0) + (1 if bump else 0)

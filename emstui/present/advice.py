@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from emstui.core import s10
-from emstui.core.model import Event, Stage, Status
+from emstui.core.model import ErrorKind, Event, Stage, Status
 from emstui.core.statusmap import classify_event, code_for_upu_name
 
 H = timedelta(hours=1)
@@ -72,8 +72,10 @@ _REGULATED_RE = re.compile(
 )
 _RETURN_RE = re.compile(r"\breturn(?:ed|ing)?\b|退回|退件|退还", re.IGNORECASE)
 _CUSTOMS_CODES = frozenset({"EDB", "EME", "EXA", "EXB"})
-_PROVIDER_ERRORS = frozenset({"auth", "quota", "offline", "rate_limited", "temporary",
-                              "bad_response", "endpoint_gone", "provider"})
+# Kinds a parcel records when the source gave no answer about the parcel itself. Whole-request
+# failures (a rejected key, no connection, a moved endpoint) are the source's health, shown in
+# the header, and are never recorded on a parcel.
+_NO_ANSWER = frozenset({ErrorKind.QUOTA, ErrorKind.TEMPORARY, ErrorKind.BAD_RESPONSE})
 _MAX_ERROR_SHOWN = 160
 
 
@@ -116,13 +118,13 @@ class ParcelFacts:
     events: Sequence[Event]
     added: datetime | None  # when the user started watching (aware UTC)
     last_error: str | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     note: str = ""
 
 
 def facts_for(number: str, *, status: Status, stage: Stage, events: Sequence[Event],
               added: datetime | None, last_error: str | None = None,
-              error_kind: str | None = None, note: str = "") -> ParcelFacts:
+              error_kind: ErrorKind | None = None, note: str = "") -> ParcelFacts:
     """ParcelFacts with the number's S10 facts (EMS or not, issuing country) filled in."""
     try:
         parsed = s10.parse(number)
@@ -246,40 +248,23 @@ def _error_advice(facts: ParcelFacts) -> list[Advice]:
     if len(error) > _MAX_ERROR_SHOWN:
         error = error[: _MAX_ERROR_SHOWN - 1] + "…"
     trigger = f"last check failed ({kind})" + (f": {error}" if error else "")
-    if kind == "auth":
-        return [Advice(
-            Level.WARNING, "Tracking key rejected",
-            "The tracking service refused the API key (wrong, expired or disabled account). "
-            "Check the key in the configuration (providers.17track: api_key_env or api_key). "
-            "Until it is fixed, the other sources in providers.order are used; status shown "
-            "here may be out of date.", trigger)]
-    if kind == "quota":
+    if kind == ErrorKind.QUOTA:
         return [Advice(
             Level.WARNING, "Tracking quota used up",
             "The tracking service's quota for this account is exhausted. Checks resume when the "
             "quota resets or more is added to the account. EMS numbers fall back to the keyless "
             "EMS Cooperative tracker if it is in providers.order.", trigger)]
-    if kind == "offline":
-        return [Advice(
-            Level.INFO, "No connection",
-            "emstui could not reach the tracking source, so the status shown is from the last "
-            "successful check. It retries on its own; press r to try again now.", trigger)]
-    if kind in ("rate_limited", "temporary", "provider"):
+    if kind == ErrorKind.TEMPORARY:
         return [Advice(
             Level.INFO, "Tracking source busy",
             "The tracking source failed or asked us to slow down. emstui retries with a growing "
             "delay; nothing is wrong with the parcel itself.", trigger)]
-    if kind == "bad_response":
+    if kind == ErrorKind.BAD_RESPONSE:
         return [Advice(
             Level.INFO, "Unexpected answer from the tracking source",
             "The source answered in a form emstui did not expect (it may have changed). emstui "
             "keeps retrying; if this lasts for days, look for an emstui update.", trigger)]
-    if kind == "endpoint_gone":
-        return [Advice(
-            Level.WARNING, "Tracking source has moved",
-            "The source's address no longer answers. Update emstui, or set the source's base_url "
-            "in the configuration if you know its new address.", trigger)]
-    if kind == "no_source":
+    if kind == ErrorKind.NO_SOURCE:
         return [Advice(
             Level.WARNING, "Needs a 17TRACK key",
             "No source in use can track this number: the keyless EMS Cooperative tracker only "
@@ -288,18 +273,18 @@ def _error_advice(facts: ParcelFacts) -> list[Advice]:
             "EMSTUI_17TRACK_KEY=<key> in the environment emstui runs in (cron too), or write "
             'api_key = "<key>" under [providers.17track] in the config. "17track" must be in '
             "providers.order. `emstui config validate` checks it.", trigger)]
-    if kind == "unsupported":
+    if kind == ErrorKind.UNSUPPORTED:
         return [Advice(
             Level.TIP, "No source for this number",
             "None of the configured sources can track this number. The keyless EMS Cooperative "
             "tracker only knows EMS numbers (starting with E); add a 17TRACK key for other "
             "postal and carrier numbers.", trigger)]
-    if kind == "invalid":
+    if kind == ErrorKind.INVALID:
         return [Advice(
             Level.WARNING, "Source says the number is invalid",
             "Compare the number character by character with the sender's posting receipt "
             "(0/O, 1/I and 5/S are easy to mix up).", trigger)]
-    if kind == "not_found":
+    if kind == ErrorKind.NOT_FOUND:
         return []  # the no-records rules speak for it
     return [Advice(Level.INFO, "Last check failed",
                    "emstui will retry on its own; press r to try again now.", trigger)]
@@ -319,7 +304,7 @@ def _number_check_body(facts: ParcelFacts) -> str:
 
 
 def _no_records_advice(facts: ParcelFacts, now: datetime) -> list[Advice]:
-    if facts.error_kind in _PROVIDER_ERRORS:
+    if facts.error_kind in _NO_ANSWER:
         return []  # we never got an answer: "no records" would be a guess
     items: list[Advice] = []
     age = _since(facts.added, now)

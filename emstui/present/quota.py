@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol, runtime_checkable
 
+from emstui.core.model import HealthState
 from emstui.core.sanitize import clean_line
 from emstui.present.views import format_clock
 from emstui.providers.base import Provider, ProviderError, ProviderHealth
@@ -34,6 +35,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 LOW_FLOOR = 10
 LOW_FRACTION = 0.10
 DAILY_WARN_FRACTION = 0.90
+
+# The source cannot answer now: show the remembered quota instead of asking.
+_NOT_ASKING = (HealthState.AUTH, HealthState.GONE, HealthState.OFFLINE)
 
 
 @runtime_checkable
@@ -144,7 +148,7 @@ async def refresh_after_pass(store: Store, providers: Mapping[str, Provider],
     if source is None:
         return None
     state = health.get("17track")
-    if state is not None and state.state in ("auth", "gone", "offline"):
+    if state is not None and state.state in _NOT_ASKING:
         return load(store, source.account_id)
     return await refresh_if_due(store, source, now)
 

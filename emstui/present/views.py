@@ -10,7 +10,15 @@ from typing import Protocol
 
 from emstui.core import s10
 from emstui.core.countries import country_name
-from emstui.core.model import Event, ParcelState, ShipmentFacts, Stage, Status
+from emstui.core.model import (
+    ErrorKind,
+    Event,
+    HealthState,
+    ParcelState,
+    ShipmentFacts,
+    Stage,
+    Status,
+)
 from emstui.core.sanitize import clean_line
 from emstui.present.advice import Level, silence_level
 from emstui.providers.base import ProviderHealth
@@ -107,19 +115,15 @@ def status_order() -> list[Status]:
     return sorted(Status, key=_STATUS_RANK.__getitem__)
 
 
-_ERROR_WORDS: dict[str, str] = {
-    "auth": "key problem",
-    "quota": "quota used up",
-    "rate_limited": "rate limited",
-    "temporary": "source unreachable",
-    "offline": "offline",
-    "bad_response": "bad answer",
-    "endpoint_gone": "source moved",
-    "unsupported": "no source",
-    "no_source": "no 17TRACK key",
-    "not_found": "not found",
-    "invalid": "invalid number",
-    "not_registered": "not registered",
+_ERROR_WORDS: dict[str, str] = {  # the kinds a parcel records (see the engine)
+    ErrorKind.QUOTA: "quota used up",
+    ErrorKind.TEMPORARY: "source unreachable",
+    ErrorKind.BAD_RESPONSE: "bad answer",
+    ErrorKind.UNSUPPORTED: "no source",
+    ErrorKind.NO_SOURCE: "no 17TRACK key",
+    ErrorKind.NOT_FOUND: "not found",
+    ErrorKind.INVALID: "invalid number",
+    ErrorKind.NOT_REGISTERED: "not registered",
 }
 
 
@@ -426,7 +430,7 @@ def _next_check(state: ParcelState | None, *, now: datetime, tz: tzinfo, archive
     due = state.next_due
     if state.last_error:
         word = _ERROR_WORDS.get(state.error_kind or "", "error")
-        if due is None or state.error_kind == "no_source":  # retrying cannot help
+        if due is None or state.error_kind == ErrorKind.NO_SOURCE:  # retrying cannot help
             return "error", word, None
         return "backoff", f"retry {format_clock(due, now, tz)}", due
     if due is None:
@@ -516,23 +520,23 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
 def describe_health(health: ProviderHealth, now: datetime, tz: tzinfo) -> tuple[str, str]:
     """(words, tone) for a provider's health; tone is "ok", "warning", "error" or "muted"."""
     state = health.state
-    if state == "ok":
+    if state == HealthState.OK:
         return "ok", "ok"
-    if state == "backoff":
+    if state == HealthState.BACKOFF:
         if health.until is not None and health.until > now:
             return f"backing off until {format_clock(health.until, now, tz)}", "warning"
         return "backing off", "warning"
-    if state == "offline":
+    if state == HealthState.OFFLINE:
         return "offline", "error"
-    if state == "auth":
+    if state == HealthState.AUTH:
         return "key problem", "error"
-    if state == "quota":
+    if state == HealthState.QUOTA:
         if health.until is not None and health.until > now:
             return f"quota used up until {format_clock(health.until, now, tz)}", "error"
         return "quota used up", "error"
-    if state == "gone":
+    if state == HealthState.GONE:
         return "source moved", "error"
-    if state == "idle":
+    if state == HealthState.IDLE:
         return "idle", "muted"
     return clean_line(state, limit=30) or "unknown", "muted"
 

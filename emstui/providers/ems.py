@@ -24,7 +24,7 @@ import httpx
 
 from emstui.core import s10
 from emstui.core.clock import Clock
-from emstui.core.model import Event, Tracking
+from emstui.core.model import ErrorKind, Event, Tracking
 from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
 from emstui.core.statusmap import classify_text, status_from_events
 from emstui.core.timeparse import parse_time
@@ -288,17 +288,19 @@ def parse_page(number: str, reply: Reply) -> Tracking | NumberError:
         parser.wrapper_text if parser.wrapper_found else parser.page_text).split())
     errors = parser.wrapper_errors + (parser.page_errors if not parser.wrapper_found else [])
     if scoped and NOT_EMS_MARKER in scope_text:
-        return NumberError("unsupported", "the EMS Cooperative tracker says this is not an EMS "
-                                          "item (other sources may still track it)",
+        return NumberError(ErrorKind.UNSUPPORTED,
+                           "the EMS Cooperative tracker says this is not an EMS item (other "
+                           "sources may still track it)",
                            retryable=False)
     no_results = parser.wrapper_no_results or (
         not parser.wrapper_found and scoped and parser.page_no_results)
     if no_results:
-        return NumberError("not_found", "no records at the EMS Cooperative tracker yet (normal "
-                                        "for the first 24-48 hours after posting)")
+        return NumberError(ErrorKind.NOT_FOUND,
+                           "no records at the EMS Cooperative tracker yet (normal for the first "
+                           "24-48 hours after posting)")
     if errors and scoped:
         message = clean_line(" ".join(errors), limit=DESCRIPTION_LIMIT)
-        return NumberError("invalid", message or "the tracker rejected the number",
+        return NumberError(ErrorKind.INVALID, message or "the tracker rejected the number",
                            retryable=False)
     page_text = " ".join("".join(parser.page_text).split())
     if not parser.wrapper_found:
@@ -396,7 +398,7 @@ class EmsProvider:
     async def _track_one(self, number: str) -> NumberResult:
         if not self.supports(number):
             return NumberResult(number, error=NumberError(
-                "unsupported", "the EMS Cooperative tracker only knows EMS items (E… S10 "
+                ErrorKind.UNSUPPORTED, "the EMS Cooperative tracker only knows EMS items (E… S10 "
                                "numbers)", retryable=False))
         async with self.limiter.slot():  # one at a time, starts at least 1 s apart
             reply = await fetch(self._client, "GET", self._url, provider=self.id,

@@ -18,7 +18,16 @@ from types import TracebackType
 from typing import Any
 
 from emstui.core.clock import Clock, SystemClock
-from emstui.core.model import Event, ParcelState, ShipmentFacts, Stage, Status, Tracking
+from emstui.core.model import (
+    ErrorKind,
+    Event,
+    HealthState,
+    ParcelState,
+    ShipmentFacts,
+    Stage,
+    Status,
+    Tracking,
+)
 from emstui.core.timeline import event_identity
 
 log = logging.getLogger(__name__)
@@ -227,7 +236,7 @@ class ProviderPause:
     """A provider's pause as stored: every process honours it until `until`."""
 
     provider: str
-    kind: str  # "backoff" | "offline" | "auth" | "quota" | "gone"
+    kind: HealthState
     message: str
     until: datetime
     failures: int = 0
@@ -678,8 +687,8 @@ class Store:
             end = _parse_utc(until)
             set_when = _parse_utc(set_at)
             if end is not None and (set_when is None or set_when <= future):
-                pauses[provider] = ProviderPause(provider, kind, message, end, int(failures),
-                                                 _parse_utc(set_at), token)
+                pauses[provider] = ProviderPause(provider, HealthState.parse_pause(kind), message,
+                                                 end, int(failures), _parse_utc(set_at), token)
         return pauses
 
     def set_provider_pause(self, pause: ProviderPause) -> None:
@@ -1024,7 +1033,8 @@ def _row_to_state(row: Sequence[Any]) -> ParcelState:
         last_event=None if last_id is None else _row_to_event(row[_LAST_EVENT_ID + 1:]),
         event_count=int(event_count or 0), unseen_count=int(unseen or 0),
         last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
-        last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due),
+        last_error=last_error, error_kind=ErrorKind.parse(error_kind),
+        next_due=_parse_utc(next_due),
         backoff_level=int(backoff_level or 0), first_seen=_parse_utc(first_seen), facts=facts,
         extra=extra)
 
