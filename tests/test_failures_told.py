@@ -17,7 +17,7 @@ from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.engine.engine import RefreshEngine
 from emstui.sim.server import SimServer
 from emstui.store import Store, StoreFullError
-from tests.test_once import DELIVERED, once, write_config
+from tests.cli.test_once import DELIVERED, once, write_config
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

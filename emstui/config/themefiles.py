@@ -39,7 +39,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 # The colour names Textual's Color.parse accepts (CSS level 4 names plus the 16 ANSI colours);
-# tests/test_themes.py checks this list against Textual's own table in both directions.
+# tests/config/test_themes.py checks this list against Textual's own table in both directions.
 CSS_COLOUR_NAMES: frozenset[str] = _words("""
 aliceblue antiquewhite aqua aquamarine azure beige bisque black blanchedalmond blue
 blueviolet brown burlywood cadetblue chartreuse chocolate coral cornflowerblue cornsilk

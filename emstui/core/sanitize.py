@@ -113,7 +113,7 @@ def clean_text(text: object) -> str:
 # Everything JSON may carry raw but a terminal (or a reader) would act on: DEL, C1, bidi and
 # other format characters, line/paragraph separators, lone surrogates, private "tag" characters.
 # json.dumps escapes C0 itself; with ensure_ascii=False it passes all of these through unchanged.
-# tests/test_sanitize.py proves this class covers every Cc, Cf, Zl and Zp code point.
+# tests/core/test_sanitize.py proves this class covers every Cc, Cf, Zl and Zp code point.
 _JSON_UNSAFE_RE = re.compile(
     "[\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"

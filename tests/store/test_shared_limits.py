@@ -21,9 +21,9 @@ from emstui.core.s10 import make_number
 from emstui.sim.server import SimServer
 from emstui.store import ProviderPause, Store
 from emstui.store.shared_limits import SharedLimits, settings_token
-from tests.test_once import shell_env, write_config
+from tests.cli.test_once import shell_env, write_config
 
-ONCE_PROC = Path(__file__).with_name("once_proc.py")
+ONCE_PROC = Path(__file__).resolve().parents[1] / "once_proc.py"
 PARCELS = [make_number("EE", f"{n:08d}", "CN") for n in range(40, 44)]
 
 

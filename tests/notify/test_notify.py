@@ -41,7 +41,7 @@ from emstui.notify.targets import (
 )
 from emstui.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEN_DAYS = timedelta(days=10).total_seconds()
 NUMBER = "EE123456785CN"
 HOSTILE_LABEL = "Tea \x1b]0;pwned\x07\x1b[31mRED\u202e [b]x[/]"

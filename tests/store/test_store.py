@@ -467,7 +467,7 @@ def test_damaged_pages_are_detected_and_moved_aside(db: Path, clock: FakeClock) 
 
 
 def test_two_processes_writing_at_once_lose_nothing(db: Path) -> None:
-    script = Path(__file__).with_name("store_writer_proc.py")
+    script = Path(__file__).resolve().parents[1] / "store_writer_proc.py"
     count = 200
     procs = [subprocess.Popen([sys.executable, str(script), str(db), tag, str(count)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,

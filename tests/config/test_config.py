@@ -37,7 +37,7 @@ from emstui.config import save as savemod
 from emstui.config.atomic import atomic_write_bytes
 from emstui.core import s10
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TEA = "EE123456785CN"
 PARTS = "EA473124829CN"
 THIRD = s10.make_number("EE", "00000001", "CN")

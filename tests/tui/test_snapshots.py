@@ -2,7 +2,7 @@
 
 Everything shown is fixed: the simulator's journeys are posted at fixed times before a fixed
 epoch, the store is filled by one engine pass at that epoch, and the app's clock is a FakeClock
-five minutes later. Regenerate with `pytest tests/test_snapshots.py --snapshot-update` and look
+five minutes later. Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update` and look
 at the SVGs before committing them.
 """
 

@@ -845,7 +845,7 @@ def test_one_protocol_down_closes_without_answer(sim: SimServer, client: httpx.C
 
 
 def test_command_prints_urls_and_demo_numbers() -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with subprocess.Popen([sys.executable, "-m", "emstui.sim", "--demo-numbers"],
                           stdout=subprocess.PIPE, text=True, cwd=root) as proc:
         try:

@@ -29,7 +29,7 @@ from emstui.tui.widgets.parcel_table import COLUMN_KEYS, compute_widths
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
-TCSS = Path(__file__).resolve().parent.parent / "emstui" / "tui" / "app.tcss"
+TCSS = Path(__file__).resolve().parents[2] / "emstui" / "tui" / "app.tcss"
 TONES = ("delivered", "transit", "customs", "attention", "exception", "unknown")
 PALETTE_A = dict(zip(TONES, ("#00ff00", "#00ffff", "#ffff00", "#ff8800", "#ff0000", "#888888"),
                      strict=True))
