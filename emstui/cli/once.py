@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Protocol, TextIO, cast
+from typing import Any, TextIO, cast
 
 import httpx
 
 from emstui.cli.exitcodes import ExitCode
-from emstui.config import load_config
+from emstui.config import Parcel, load_config
 from emstui.core.clock import Clock
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState, ShipmentFacts
 from emstui.core.sanitize import clean_line, json_dumps
@@ -36,12 +36,6 @@ ONCE_META_KEY = "once.last_run"
 # the retry times at their ends always fit.
 ERROR_LIMIT = 1000
 OTHER_PROCESS_POLL = 0.1  # seconds between looks at parcels another process is refreshing
-
-
-class ParcelLike(Protocol):
-    number: str
-    label: str
-    archived: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +96,7 @@ def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
     return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
 
 
-def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
+def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
                  *, changed_since: datetime | None, include_all: bool,
                  untrackable: Mapping[str, str] | None = None) -> list[OnceRow]:
     """One row per watched (non-archived) parcel, with what this run learnt about it.

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from emstui.core import s10
 from emstui.core.model import ErrorKind, Event, Stage, Status
 from emstui.core.statusmap import classify_event, code_for_upu_name
+from emstui.present.timefmt import format_age, when_it_happened
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -135,18 +136,6 @@ def facts_for(number: str, *, status: Status, stage: Stage, events: Sequence[Eve
                        status, stage, events, added, last_error, error_kind, note)
 
 
-def format_duration(delta: timedelta) -> str:
-    """A short human duration: "3d 4h", "5h 20m", "45m" (negative durations count as 0)."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m"
-
-
 def advise(facts: ParcelFacts, now: datetime) -> list[Advice]:
     """Advice for one parcel, most severe first, always ending with security then hotline."""
     items: list[Advice] = []
@@ -185,23 +174,7 @@ def advise(facts: ParcelFacts, now: datetime) -> list[Advice]:
 
 
 def _instant(event: Event) -> datetime | None:
-    """Best estimate of when an event happened, in UTC.
-
-    A wall time without an offset is read as UTC (at most ~half a day off, small against the
-    day-scale thresholds here); the time the app first saw the event is an upper bound.
-    """
-    when: datetime | None = None
-    if event.time_utc is not None:
-        when = event.time_utc
-    elif event.time_local is not None:
-        local = event.time_local
-        when = local.replace(tzinfo=UTC) if local.tzinfo is None else local
-    if when is not None and when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    seen = event.first_seen
-    if seen is not None and seen.tzinfo is not None and (when is None or seen < when):
-        return seen.astimezone(UTC)
-    return when
+    return when_it_happened(event)[0]  # the table's rule too (present.timefmt)
 
 
 def _since(when: datetime | None, now: datetime) -> timedelta | None:
@@ -224,7 +197,10 @@ def _describe(event: Event) -> str:
 
 
 def _ago(delta: timedelta | None) -> str:
-    return f"{format_duration(delta)} ago" if delta is not None else "at an unknown time"
+    if delta is None:
+        return "at an unknown time"
+    age = format_age(delta)
+    return "just now" if age == "now" else f"{age} ago"
 
 
 def _country(facts: ParcelFacts) -> str:
@@ -319,19 +295,19 @@ def _no_records_advice(facts: ParcelFacts, now: datetime) -> list[Advice]:
             Level.INFO, "Not scanned yet: normal",
             "EMS items usually show their first scan 24-48 hours after dispatch. Nothing to do "
             "yet; emstui keeps checking.",
-            f"no events {format_duration(age)} after the parcel was added"))
+            f"no events {format_age(age)} after the parcel was added"))
     elif age <= NO_RECORDS_ALERT:
         items.append(Advice(
             Level.WARNING, "Still no records: check the number",
             _number_check_body(facts),
-            f"no events {format_duration(age)} after the parcel was added"))
+            f"no events {format_age(age)} after the parcel was added"))
     else:
         items.append(Advice(
             Level.ALERT, "No records after a week",
             "Ask the sender for proof of posting (the posting receipt with the number) or a "
             "corrected number. An item that was really posted is scanned within days. "
             + _number_check_body(facts),
-            f"no events {format_duration(age)} after the parcel was added"))
+            f"no events {format_age(age)} after the parcel was added"))
     if facts.is_ems and facts.country_code and facts.country_code != "CN":
         items.append(Advice(
             Level.TIP, f"Issued by {_country(facts)}: ask that post",
@@ -348,7 +324,7 @@ def _info_only_advice(facts: ParcelFacts, events: list[Event], now: datetime) ->
     if age is None:
         age = _since(facts.added, now)
     trigger = (f"only shipment data ({_describe(newest)}), "
-               + (f"no scan for {format_duration(age)}" if age is not None
+               + (f"no scan for {format_age(age)}" if age is not None
                   else "time unknown"))
     if age is None or age <= FIRST_SCAN_GRACE:
         return [Advice(
@@ -388,7 +364,7 @@ def _customs_advice(facts: ParcelFacts, events: list[Event], now: datetime) -> l
               or classify_event(events[0])[1] is Stage.EXPORT)
     what = "held by" if held else "in"
     where = "export customs" if export else "customs"
-    trigger = (f"{what} {where} for {format_duration(since)} since {_describe(run[-1])}"
+    trigger = (f"{what} {where} for {format_age(since)} since {_describe(run[-1])}"
                if since is not None else f"{what} {where} since {_describe(run[-1])}")
     items: list[Advice] = []
     if export:
@@ -566,7 +542,7 @@ def _silence_advice(facts: ParcelFacts, events: list[Event], now: datetime) -> l
                        "The source gave no usable time for the newest event, so emstui cannot "
                        "tell how long the item has been quiet.",
                        f"newest event {_describe(newest)} has no usable time")]
-    trigger = (f"no scan for {format_duration(since)} at stage '{stage.label}' since "
+    trigger = (f"no scan for {format_age(since)} at stage '{stage.label}' since "
                f"{_describe(newest)}")
     if since > rule.alert:
         if rule.side == _ORIGIN:
@@ -582,7 +558,7 @@ def _silence_advice(facts: ParcelFacts, events: list[Event], now: datetime) -> l
         return [Advice(
             Level.WARNING, "Quiet for longer than usual",
             f"At this stage {rule.normal}. A longer gap is not yet alarming; if there is still "
-            f"no scan after {format_duration(rule.alert)}, the "
+            f"no scan after {format_age(rule.alert)}, the "
             + ("sender should open an inquiry with the origin post."
                if rule.side == _ORIGIN else "destination post can tell you where it is."),
             trigger)]

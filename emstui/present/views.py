@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Protocol
 
+from emstui.config import Parcel
 from emstui.core import s10
 from emstui.core.countries import country_name
 from emstui.core.model import (
@@ -21,6 +21,14 @@ from emstui.core.model import (
 )
 from emstui.core.sanitize import clean_line
 from emstui.present.advice import Level, silence_level
+from emstui.present.timefmt import (
+    event_instant,
+    format_age,
+    format_clock,
+    format_relative,
+    to_utc,
+    when_it_happened,
+)
 from emstui.providers.base import ProviderHealth
 
 STAGE_BAR_FULL = "▰"
@@ -127,21 +135,6 @@ _ERROR_WORDS: dict[str, str] = {  # the kinds a parcel records (see the engine)
 }
 
 
-class ParcelLike(Protocol):
-    """What views need from a configured parcel (`emstui.config.Parcel` fits)."""
-
-    @property
-    def number(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def note(self) -> str: ...
-    @property
-    def provider(self) -> str | None: ...
-    @property
-    def archived(self) -> bool: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ParcelView:
     """Everything one table row, the detail header or a `--once` line shows, as plain values."""
@@ -219,48 +212,6 @@ class ParcelView:
 # ---- formatting ------------------------------------------------------------------------------
 
 
-def format_age(delta: timedelta) -> str:
-    """A compact duration: "now" (< 1 min or negative), "12m", "5h 12m", "3d 4h", "123d"."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "now"
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, mins = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    days, hrs = divmod(hours, 24)
-    if days >= 100 or not hrs:
-        return f"{days}d"
-    return f"{days}d {hrs}h"
-
-
-def format_relative(when: datetime, now: datetime) -> str:
-    """"in 42m", "5h 12m ago", or "now" within a minute either way."""
-    delta = when - now
-    if abs(delta) < timedelta(minutes=1):
-        return "now"
-    if delta > timedelta(0):
-        return f"in {format_age(delta)}"
-    return f"{format_age(-delta)} ago"
-
-
-def format_clock(when: datetime, now: datetime, tz: tzinfo) -> str:
-    """A wall time in `tz`, as short as it can be unambiguous relative to `now`.
-
-    "14:05" today, "Wed 14:05" within six days, "25 Nov 14:05" this year, "2027-01-05" beyond.
-    """
-    local = _to_utc(when).astimezone(tz)
-    today = _to_utc(now).astimezone(tz).date()
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    if abs((local.date() - today).days) <= 6:
-        return f"{local:%a %H:%M}"
-    if local.year == today.year:
-        return f"{local.day} {local:%b %H:%M}"
-    return f"{local:%Y-%m-%d}"
-
-
 def stage_bar(index: int, total: int, width: int | None = None) -> str:
     """A progress bar like "▰▰▰▱▱▱▱▱" with `index` of `total` cells filled (width cells)."""
     width = total if width is None else width
@@ -268,26 +219,6 @@ def stage_bar(index: int, total: int, width: int | None = None) -> str:
         return ""
     filled = max(0, min(width, round(index * width / total)))
     return STAGE_BAR_FULL * filled + STAGE_BAR_EMPTY * (width - filled)
-
-
-def _to_utc(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def event_instant(event: Event) -> tuple[datetime | None, bool]:
-    """Best UTC instant for an event and whether it is exact.
-
-    A wall time without offset (the scan site's own clock) is read as if it were UTC: off by the
-    site's offset, so it is flagged inexact and shown with "~".
-    """
-    if event.time_utc is not None:
-        return _to_utc(event.time_utc), True
-    local = event.time_local
-    if local is None:
-        return None, False
-    if local.tzinfo is not None:
-        return local.astimezone(UTC), True
-    return local.replace(tzinfo=UTC), False
 
 
 def format_event_time(event: Event, tz: tzinfo) -> tuple[str, bool]:
@@ -359,7 +290,7 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
         if origin_text or destination_text else ""
     eta = eta_note = ""
     if facts.has_eta and not status.is_final:
-        today = _to_utc(now).date()
+        today = to_utc(now).date()
         eta = format_eta(facts, today)
         notes = [f"estimate by {clean_line(facts.eta_source, limit=40)}"] \
             if facts.eta_source else []
@@ -391,7 +322,7 @@ def _sync_text(facts: ShipmentFacts, status: Status, now: datetime) -> tuple[str
         return f"failing ({clean_line(facts.sync_status, limit=32)}){carrier}; {when}", True
     if facts.sync_time is None:
         return ("ok" if ok else ""), False
-    if not status.is_final and now - _to_utc(facts.sync_time) > SYNC_STALE_AFTER:
+    if not status.is_final and now - to_utc(facts.sync_time) > SYNC_STALE_AFTER:
         return f"stale: {when}{carrier}", True
     return f"ok, {when}", False
 
@@ -408,12 +339,9 @@ def _number_facts(number: str) -> s10.TrackingNumber | None:
 
 
 def _event_age(event: Event, now: datetime) -> tuple[datetime | None, bool, str]:
-    instant, exact = event_instant(event)
+    instant, exact = when_it_happened(event)
     if instant is None:
         return None, False, NO_VALUE
-    if not exact and event.first_seen is not None:
-        # The event happened before we first saw it: its age is at least that long.
-        instant = min(instant, _to_utc(event.first_seen))
     age = format_age(now - instant)
     return instant, exact, age if exact or age == "now" else f"~{age}"
 
@@ -440,7 +368,7 @@ def _next_check(state: ParcelState | None, *, now: datetime, tz: tzinfo, archive
     return "scheduled", format_clock(due, now, tz), due
 
 
-def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: tzinfo, *,
+def make_view(parcel: Parcel, state: ParcelState | None, now: datetime, tz: tzinfo, *,
               refreshing: bool = False) -> ParcelView:
     """The display values for one parcel at `now`, with times in the user's zone `tz`."""
     number = parcel.number

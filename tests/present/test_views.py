@@ -217,6 +217,13 @@ def test_estimated_age_is_at_least_as_old_as_when_the_event_was_first_seen() -> 
     assert make_view(Parcel(EMS_CN), state, NOW, CET).age == "~10h"
 
 
+def test_an_event_without_a_usable_time_is_as_old_as_its_first_sighting() -> None:
+    # The advice reads such an event the same way (present.timefmt.when_it_happened).
+    state = ParcelState(EMS_CN, last_event=event(first_seen=ago(days=3)))
+    view = make_view(Parcel(EMS_CN), state, NOW, CET)
+    assert view.age == "~3d"
+
+
 def test_view_keeps_markup_like_text_literally_but_drops_control_characters() -> None:
     state = ParcelState(EMS_CN, last_event=event("[bold]x[/] \x1b]0;pwned\x07ok",
                                                  location="[@click=app.quit]"),
