@@ -39,13 +39,6 @@ from emstui.present.output import safe
 from emstui.providers import PROVIDER_IDS
 from emstui.store import Store, StoreError, StoreFullError
 
-# Kept for callers that import the old names.
-EXIT_OK = ExitCode.OK
-EXIT_PROVIDER = ExitCode.PROVIDER
-EXIT_USAGE = ExitCode.USAGE
-EXIT_INVALID = ExitCode.INVALID
-EXIT_INTERRUPTED = ExitCode.INTERRUPTED
-
 NOT_A_TERMINAL = "not a terminal: use `emstui --once` for cron and scripts"
 
 

@@ -99,7 +99,6 @@ class NumberResult:
 class Capabilities:
     max_batch: int  # numbers per request
     rate_per_second: float  # sustained requests per second
-    burst: int  # token-bucket size
     concurrency: int  # requests in flight at once
     min_interval: float = 0.0  # seconds between request starts (EMS tracker: 1 s)
 

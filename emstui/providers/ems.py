@@ -371,7 +371,7 @@ class EmsProvider:
 
     id = PROVIDER_ID
     name = "EMS Cooperative"
-    capabilities = Capabilities(max_batch=1, rate_per_second=1.0, burst=1, concurrency=1,
+    capabilities = Capabilities(max_batch=1, rate_per_second=1.0, concurrency=1,
                                 min_interval=1.0)
 
     def __init__(self, *, clock: Clock, base_url: str | None = None,

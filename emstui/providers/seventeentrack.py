@@ -280,7 +280,7 @@ class SeventeenTrackProvider:
         self._clock = clock
         self._timeout = timeout
         self._register_lock = asyncio.Lock()
-        self.capabilities = Capabilities(max_batch=MAX_BATCH, rate_per_second=3.0, burst=3,
+        self.capabilities = Capabilities(max_batch=MAX_BATCH, rate_per_second=3.0,
                                          concurrency=max(1, concurrency))
         # Every HTTP request (register and gettrackinfo alike) takes a slot, so the 3/s limit
         # holds however many batches run at once.

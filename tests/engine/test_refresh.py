@@ -38,7 +38,7 @@ class ScriptedProvider:
                  concurrency: int = 4, supports: Callable[[str], bool] | None = None) -> None:
         self.id = pid
         self.name = pid
-        self.capabilities = Capabilities(max_batch=max_batch, rate_per_second=rate, burst=1,
+        self.capabilities = Capabilities(max_batch=max_batch, rate_per_second=rate,
                                          concurrency=concurrency)
         self.clock = clock
         self.requests: list[tuple[str, ...]] = []

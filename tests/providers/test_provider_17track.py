@@ -891,7 +891,7 @@ def test_factory_builds_17track_with_a_key_and_never_shows_it(clock: FakeClock) 
     assert isinstance(provider, Provider)
     assert (provider.id, provider.name) == ("17track", "17TRACK")
     caps = provider.capabilities
-    assert (caps.max_batch, caps.rate_per_second, caps.burst, caps.concurrency) == (40, 3.0, 3, 2)
+    assert (caps.max_batch, caps.rate_per_second, caps.concurrency) == (40, 3.0, 2)
     assert KEY not in repr(provider) and KEY not in str(provider)
 
 
