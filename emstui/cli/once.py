@@ -24,10 +24,10 @@ from emstui.core.model import ErrorKind, Event, HealthState, ParcelState, Shipme
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.engine.engine import CycleReport
 from emstui.engine.events import Change, ParcelUpdated
+from emstui.engine.health import ProviderHealth
 from emstui.present import quota
 from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.views import event_instant, format_age
-from emstui.providers.base import ProviderHealth
 from emstui.services import Services, build_services
 from emstui.store import Store
 

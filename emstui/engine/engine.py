@@ -35,6 +35,7 @@ from emstui.engine.events import (
     ProviderStateChanged,
     RefreshStarted,
 )
+from emstui.engine.health import ProviderHealth
 from emstui.engine.schedule import MIN_INTERVAL, Policy, error_delay, next_due
 from emstui.providers.base import (
     AuthenticationError,
@@ -43,7 +44,6 @@ from emstui.providers.base import (
     NumberResult,
     Provider,
     ProviderError,
-    ProviderHealth,
     QuotaExhaustedError,
     RateLimitedError,
     TemporaryError,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from emstui.core.model import Event, ParcelState, Status
-from emstui.providers.base import ProviderHealth
+from emstui.engine.health import ProviderHealth
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from emstui.core.model import (
     Status,
 )
 from emstui.core.sanitize import clean_line
+from emstui.engine.health import ProviderHealth
 from emstui.present.advice import Level, silence_level
 from emstui.present.timefmt import (
     event_instant,
@@ -29,7 +30,6 @@ from emstui.present.timefmt import (
     to_utc,
     when_it_happened,
 )
-from emstui.providers.base import ProviderHealth
 
 STAGE_BAR_FULL = "▰"
 STAGE_BAR_EMPTY = "▱"

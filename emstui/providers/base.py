@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from emstui.core.model import ErrorKind, HealthState, Tracking
+from emstui.core.model import ErrorKind, Tracking
 
 
 class ProviderError(Exception):
@@ -148,13 +148,3 @@ class MemoryRegistrations:
 
     def mark_registered(self, number: str, provider: str, *, at: datetime) -> None:
         self._seen.setdefault((number, provider), at)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderHealth:
-    """What the engine tells the UI about a provider."""
-
-    provider: str
-    state: HealthState
-    message: str = ""
-    until: datetime | None = None

@@ -19,12 +19,7 @@ from emstui.core import s10
 from emstui.core.clock import Clock
 from emstui.core.model import ErrorKind, Event, Stage, Status, Tracking
 from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.core.statusmap import (
-    classify_text,
-    from_17track,
-    stage_from_17track,
-    status_from_events,
-)
+from emstui.core.statusmap import classify_text, status_from_events
 from emstui.core.timeline import event_identity, merge_timelines
 from emstui.core.timeparse import parse_time
 from emstui.providers.base import (
@@ -52,6 +47,7 @@ from emstui.providers.http import (
 from emstui.providers.quota import Quota, parse_quota
 from emstui.providers.ratelimit import RateLimiter
 from emstui.providers.seventeentrack_facts import parse_facts
+from emstui.providers.seventeentrack_status import from_17track, stage_from_17track
 
 DEFAULT_BASE_URL = "https://api.17track.net/track/v2.2"
 PROVIDER_ID = "17track"

@@ -8,19 +8,21 @@ from hypothesis import strategies as st
 
 from emstui.core.model import Event, Stage, Status
 from emstui.core.statusmap import (
-    SEVENTEEN_MAIN_STATUSES,
-    SEVENTEEN_SUB_STATUSES,
     UPU_EVENTS,
     classify_event,
     classify_text,
     code_for_upu_name,
-    from_17track,
     from_upu_code,
-    furthest_milestone,
     return_status,
+    status_from_events,
+)
+from emstui.providers.seventeentrack_status import (
+    SEVENTEEN_MAIN_STATUSES,
+    SEVENTEEN_SUB_STATUSES,
+    from_17track,
+    furthest_milestone,
     stage_from_17track,
     stage_from_key_stage,
-    status_from_events,
 )
 
 # --- 17TRACK --------------------------------------------------------------------------------

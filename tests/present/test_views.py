@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from emstui.core.model import ErrorKind, Event, ParcelState, ShipmentFacts, Stage, Status
+from emstui.engine.health import ProviderHealth
 from emstui.present.views import (
     GLYPHS,
     NO_VALUE,
@@ -27,7 +28,6 @@ from emstui.present.views import (
     stage_bar,
     status_order,
 )
-from emstui.providers.base import ProviderHealth
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
 CET = timezone(timedelta(hours=1))

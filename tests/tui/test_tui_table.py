@@ -17,8 +17,8 @@ from textual.widgets import Footer
 
 from emstui.core import s10
 from emstui.core.model import Event, ParcelState, Stage, Status
+from emstui.engine.health import ProviderHealth
 from emstui.present.views import ParcelView, make_view
-from emstui.providers.base import ProviderHealth
 from emstui.tui.widgets import (
     HORIZONTAL_BREAKPOINTS,
     AppHeader,

@@ -11,8 +11,8 @@ from textual.widgets import Static
 
 from emstui.core.clock import Clock, SystemClock
 from emstui.core.sanitize import clean_line
+from emstui.engine.health import ProviderHealth
 from emstui.present.views import describe_health, format_clock
-from emstui.providers.base import ProviderHealth
 
 _TONE_STYLE: dict[str, str] = {
     "ok": "$text-success",
