@@ -44,6 +44,12 @@ class Services:
     sources_released: bool = False
     closed: bool = False
 
+    def apply_config(self, config: Config) -> None:
+        """A new config is in force (an edit, or the file changed on disk): the engine watches
+        its parcels with its settings from now on, and `config` is this one."""
+        self.config = config
+        self.engine.set_watchlist(watch_items(config), engine_settings(config))
+
     async def aclose(self) -> None:
         """The one ending of every front end (monitor, demo, `--once`, validate): stop the
         engine, send what notifications are due, close the HTTP clients, close the store.

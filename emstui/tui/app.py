@@ -45,7 +45,7 @@ from emstui.engine.events import CycleFinished, ParcelUpdated, ProviderStateChan
 from emstui.present import quota
 from emstui.present.advice import advise, facts_for
 from emstui.present.views import ParcelView, make_view
-from emstui.services import Services, engine_settings, watch_items
+from emstui.services import Services
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
@@ -482,7 +482,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if missing:
             self._states.update(self.store.states(missing))
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
-        self.engine.set_watchlist(watch_items(config), engine_settings(config))
+        self.services.apply_config(config)
         self._all_dirty = True
         self._apply_changes()
         if outside is not None and not outside.empty:
