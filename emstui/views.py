@@ -11,6 +11,8 @@ from typing import Protocol
 from emstui import s10
 from emstui.advice import Level, silence_level
 from emstui.countries import country_name
+from emstui.eta import Estimate, source_estimate
+from emstui.eta_text import eta_text
 from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
 from emstui.sanitize import clean_line
@@ -182,7 +184,10 @@ class ParcelView:
     destination_name: str = ""
     route: str = ""  # "China (CN) → Germany (DE)", "" when no source said
     eta: str = ""  # "Fri 20 Nov – Mon 23 Nov", "" when no estimate (or the parcel is done)
-    eta_note: str = ""  # "estimate by 17TRACK · passed"
+    eta_note: str = ""  # "estimate by 17TRACK · passed", "from your 7 earlier CN→DE parcels"
+    eta_short: str = ""  # the table's cell: "27–30 Nov", "overdue 30 Nov"
+    eta_overdue: bool = False  # past the estimate's last day
+    eta_last_day: date | None = None
     last_mile: str = ""  # "DHL Paket · EE123456785CN"
     status_detail: str = ""  # the source's own words for its sub-status
     sync: str = ""  # how fresh the source's copy of the carrier's data is
@@ -437,8 +442,12 @@ def _next_check(state: ParcelState | None, *, now: datetime, tz: tzinfo, archive
 
 
 def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: tzinfo, *,
-              refreshing: bool = False) -> ParcelView:
-    """The display values for one parcel at `now`, with times in the user's zone `tz`."""
+              refreshing: bool = False, estimate: Estimate | None = None) -> ParcelView:
+    """The display values for one parcel at `now`, with times in the user's zone `tz`.
+
+    `estimate` is the parcel's arrival estimate (`emstui.eta.estimates`); without one, the
+    source's own window is shown when it gave one.
+    """
     number = parcel.number
     facts = _number_facts(number)
     status = state.status if state else Status.UNKNOWN
@@ -463,6 +472,8 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         checked = format_relative(state.last_checked, now)
     provider = (state.provider if state else None) or parcel.provider or ""
     shipment = facts_view(number, state.facts if state else None, status, now)
+    arrival = None if status.is_final else eta_text(
+        estimate or source_estimate(state.facts if state else None), now, tz)
     return ParcelView(
         number=number,
         label=clean_line(parcel.label),
@@ -504,8 +515,11 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         destination=shipment.destination,
         destination_name=shipment.destination_name,
         route=shipment.route,
-        eta=shipment.eta,
-        eta_note=shipment.eta_note,
+        eta=arrival.window if arrival else "",
+        eta_note=arrival.note if arrival else "",
+        eta_short=arrival.short if arrival else "",
+        eta_overdue=bool(arrival and arrival.overdue),
+        eta_last_day=arrival.last_day if arrival else None,
         last_mile=shipment.last_mile,
         status_detail=shipment.status_detail,
         sync=shipment.sync,
@@ -621,9 +635,11 @@ TABLE_COLUMNS: tuple[Column, ...] = (
            sort=lambda v: (v.origin_code or "~", v.number)),
     Column("destination", "To", 8, Width(2, 4), lambda v: v.destination or "",
            sort=lambda v: (v.destination or "~", v.number)),  # unknown last
-    Column("stage", "Stage", 9, Width(8, 8), _stage_text,
+    Column("stage", "Stage", 10, Width(8, 8), _stage_text,
            sort=lambda v: (v.stage_index, v.number)),
-    Column("next", "Next check", 10, Width(6, 18), _next_text,
+    Column("eta", "ETA", 9, Width(3, 14), lambda v: v.eta_short,
+           sort=lambda v: (v.eta_last_day or date.max, v.number)),  # none last
+    Column("next", "Next check", 11, Width(6, 18), _next_text,
            sort=lambda v: (v.next_at or _FAR_FUTURE, v.number)),
 )
 SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
