@@ -24,6 +24,7 @@ from emstui.config import load_config
 from emstui.eta import Estimate
 from emstui.exitcodes import ExitCode
 from emstui.model import Event, ParcelState
+from emstui.official import destination_operator
 from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport
@@ -95,6 +96,13 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
     return None
 
 
+def _operator_name(state: ParcelState | None) -> str | None:
+    """The destination country's designated postal operator, from emstui's own table."""
+    facts = state.facts if state else None
+    operator = destination_operator(facts.destination_country if facts else None)
+    return operator.name if operator else None
+
+
 def _eta_field(row: OnceRow, now: datetime,
                estimates: Mapping[str, Estimate] | None) -> dict[str, Any] | None:
     facts = row.state.facts if row.state else None
@@ -158,6 +166,7 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
             "next_check": _iso(state.next_due) if state else None,
             "eta": _eta_field(row, generated_at, estimates),
             "destination": state.facts.destination_country if state and state.facts else None,
+            "destination_operator": _operator_name(state),
         })
     document = {
         "generated_at": generated_at.isoformat(),

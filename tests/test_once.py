@@ -22,6 +22,7 @@ import pytest
 from emstui import paths
 from emstui.cli import run
 from emstui.clock import FakeClock
+from emstui.official import OPERATORS
 from emstui.once import run_once
 from emstui.s10 import make_number
 from emstui.sim.faults import Decision
@@ -37,7 +38,7 @@ MOVING = make_number("EE", "00000003", "CN")
 REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks it
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
-               "events", "error", "next_check", "eta", "destination"}
+               "events", "error", "next_check", "eta", "destination", "destination_operator"}
 EVENT_KEYS = {"time", "time_local", "time_utc", "location", "description", "provider", "code",
               "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
@@ -190,13 +191,15 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
         assert parcel["last_event"]["time_local"] == journey[-1].time_iso
         assert parcel["destination"] == sim.journeys.journey(DELIVERED).destination.code
+        assert parcel["destination_operator"] == \
+            OPERATORS[parcel["destination"]].name  # type: ignore[index]
     else:  # the EMS tracker gives the scan site's wall time only
         assert parcel["last_event"]["location"] == journey[-1].ems_location
         assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
         assert parcel["last_event"]["time_local"] == \
             journey[-1].local_time.replace(tzinfo=None).isoformat()
-        assert parcel["destination"] is None
+        assert parcel["destination"] is None and parcel["destination_operator"] is None
     assert parcel["eta"] is None  # delivered: 17TRACK no longer estimates
 
 
