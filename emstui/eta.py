@@ -103,8 +103,9 @@ class Estimate:
 @lru_cache(maxsize=32768)
 def route_of(number: str, destination: str | None) -> Route | None:
     """The route of a parcel: None without an S10 origin or a reported destination."""
-    if not destination:
-        return None
+    if not destination or len(destination) != 2 or not destination.isascii() \
+            or not destination.isalpha():
+        return None  # only a two-letter country code makes a route
     try:
         parsed = s10.parse(number)
     except s10.InvalidNumber:
