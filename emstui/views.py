@@ -307,22 +307,6 @@ def format_event_time(event: Event, tz: tzinfo) -> tuple[str, bool]:
     return (raw or NO_VALUE), False
 
 
-def format_day(day: date, today: date) -> str:
-    """"Fri 20 Nov", with the year when it is not this year's."""
-    text = f"{day:%a} {day.day} {day:%b}"
-    return text if day.year == today.year else f"{text} {day.year}"
-
-
-def format_eta(facts: ShipmentFacts, today: date) -> str:
-    """The delivery window as calendar days of the destination, as the source wrote them."""
-    days = [d.date() for d in (facts.eta_from, facts.eta_to) if d is not None]
-    if not days:
-        return ""
-    if len(days) == 1 or days[0] == days[1]:
-        return format_day(days[0], today)
-    return f"{format_day(days[0], today)} – {format_day(days[1], today)}"
-
-
 def _country(code: str) -> str:
     if not code:
         return ""
@@ -337,8 +321,6 @@ class FactsView:
     destination: str = ""
     destination_name: str = ""
     route: str = ""
-    eta: str = ""
-    eta_note: str = ""
     last_mile: str = ""
     status_detail: str = ""
     sync: str = ""
@@ -358,16 +340,6 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
     origin_text, destination_text = _country(origin), _country(destination)
     route = f"{origin_text or NO_VALUE} → {destination_text or NO_VALUE}" \
         if origin_text or destination_text else ""
-    eta = eta_note = ""
-    if facts.has_eta and not status.is_final:
-        today = _to_utc(now).date()
-        eta = format_eta(facts, today)
-        notes = [f"estimate by {clean_line(facts.eta_source, limit=40)}"] \
-            if facts.eta_source else []
-        last = facts.eta_to or facts.eta_from
-        if last is not None and last.date() < today:
-            notes.append("passed")
-        eta_note = " · ".join(notes)
     local_number = facts.local_number
     if local_number is not None and local_number.replace(" ", "").upper() == number.upper():
         local_number = "same number"
@@ -377,7 +349,7 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
     return FactsView(
         destination=destination,
         destination_name=(country_name(destination) or "") if destination else "",
-        route=route, eta=eta, eta_note=eta_note, last_mile=last_mile,
+        route=route, last_mile=last_mile,
         status_detail=clean_line(facts.sub_status_text or ""),
         sync=sync, sync_problem=sync_problem)
 
