@@ -1,6 +1,6 @@
 """Architecture rules: the folders are the layers, and imports run one way.
 
-    core ← config, store, providers ← engine ← notify, present ← services ← tui ← cli
+    core ← config, store, providers ← engine ← present ← notify ← services ← tui ← cli
 
 A module may import its own package and any package of a lower layer; packages on the same
 layer do not import each other. `emstui.sim` (the loopback services) imports only `core`, and
@@ -19,11 +19,12 @@ LAYERS: dict[str, int] = {
     "core": 0,
     "config": 1, "store": 1, "providers": 1,
     "engine": 2,
-    "notify": 3, "present": 3,
-    "services": 4,
-    "tui": 5,
-    "cli": 6,
-    "__main__": 7,
+    "present": 3,
+    "notify": 4,  # stall notices speak the advice's language
+    "services": 5,
+    "tui": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 SIM_MAY_IMPORT = {"core", "sim"}
 MAY_IMPORT_SIM = {"tui", "cli", "sim"}

@@ -20,14 +20,16 @@ import httpx
 from emstui.cli.exitcodes import ExitCode
 from emstui.config import Parcel, load_config
 from emstui.core.clock import Clock
-from emstui.core.model import ErrorKind, Event, HealthState, ParcelState, ShipmentFacts
+from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.engine.engine import CycleReport
 from emstui.engine.events import Change, ParcelUpdated
 from emstui.engine.health import ProviderHealth
-from emstui.present import quota
+from emstui.present import eta, quota
+from emstui.present.eta import Estimate
+from emstui.present.official import destination_operator
 from emstui.present.output import safe, write_coloured, write_progress
-from emstui.present.views import event_instant, format_age
+from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
 
@@ -89,11 +91,18 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
     return None
 
 
-def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
-    """The source's delivery window, bounds as the source wrote them (wall times)."""
-    if facts is None or not facts.has_eta:
-        return None
-    return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
+def _operator_name(state: ParcelState | None) -> str | None:
+    """The destination country's designated postal operator, from emstui's own table."""
+    facts = state.facts if state else None
+    operator = destination_operator(facts.destination_country if facts else None)
+    return operator.name if operator else None
+
+
+def _eta_field(row: OnceRow, now: datetime,
+               estimates: Mapping[str, Estimate] | None) -> dict[str, Any] | None:
+    facts = row.state.facts if row.state else None
+    estimate = (estimates or {}).get(row.number) or eta.source_estimate(facts)
+    return estimate_json(estimate, now) if estimate is not None else None
 
 
 def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
@@ -121,8 +130,18 @@ def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
     return rows
 
 
+def estimate_json(estimate: Estimate, now: datetime) -> dict[str, Any]:
+    """An arrival window: `source` is the source's name ("17TRACK") or "history"; `basis` says
+    it in words, `samples` counts the earlier parcels behind a history window."""
+    return {"from": _iso(estimate.start), "to": _iso(estimate.end), "source": estimate.source,
+            "basis": estimate.basis, "samples": estimate.samples, "overdue": estimate.overdue(now)}
+
+
 def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
-            health: dict[str, ProviderHealth]) -> str:
+            health: dict[str, ProviderHealth],
+            estimates: Mapping[str, Estimate] | None = None) -> str:
+    """The JSON document; `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`,
+    without them a source's own window is shown."""
     parcels = []
     for row in rows:
         state = row.state
@@ -140,8 +159,9 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
                                                                      limit=500)}
                       if row.error else None),
             "next_check": _iso(state.next_due) if state else None,
-            "eta": eta_json(state.facts if state else None),
+            "eta": _eta_field(row, generated_at, estimates),
             "destination": state.facts.destination_country if state and state.facts else None,
+            "destination_operator": _operator_name(state),
         })
     document = {
         "generated_at": generated_at.isoformat(),
@@ -175,7 +195,7 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
         state = row.state
         status = state.status.value if state else "unknown"
         last = row.events[0] if row.events else None
-        when, exact = event_instant(last) if last else (None, False)
+        when, exact = when_it_happened(last) if last else (None, False)
         # A wall time without offset is the scan site's clock read as UTC: say it is rough.
         age = (format_age(now - when) if exact else f"~{format_age(now - when)}") if when else ""
         event = f"{last.description} ({last.location})" if last and last.location else \
@@ -331,7 +351,9 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if as_json:
-            out.write(to_json(rows, generated_at=now, health=health) + "\n")
+            arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
+                                              for r in rows})
+            out.write(to_json(rows, generated_at=now, health=health, estimates=arrivals) + "\n")
         else:
             write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
         out.flush()

@@ -42,10 +42,12 @@ from emstui.config.paths import user_themes_dir
 from emstui.core.model import ParcelState, Status
 from emstui.core.sanitize import clean_block, clean_line
 from emstui.engine.events import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
-from emstui.present import quota
+from emstui.present import eta, quota
 from emstui.present.advice import advise, facts_for
+from emstui.present.eta import Estimate
 from emstui.present.views import ParcelView, make_view
 from emstui.services import Services
+from emstui.store import StoreError
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
@@ -117,6 +119,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._parcels: dict[str, Parcel] = {}
         self._states: dict[str, ParcelState] = {}
         self._views: dict[str, ParcelView] = {}
+        self._estimates: dict[str, Estimate] = {}
+        self._estimates_due = True
         self._refreshing: set[str] = set()
         self._dirty: set[str] = set()
         self._all_dirty = True
@@ -345,7 +349,18 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def _make_view(self, number: str, now: datetime) -> ParcelView:
         return make_view(self._parcels[number], self._states.get(number), now, self.tz,
-                         refreshing=number in self._refreshing)
+                         refreshing=number in self._refreshing,
+                         estimate=self._estimates.get(number))
+
+    def _update_estimates(self) -> set[str]:
+        """Re-estimate arrivals from the store's history; the numbers whose estimate changed."""
+        try:
+            fresh = eta.from_store(self.store, {n: s.facts for n, s in self._states.items()
+                                                if n in self._parcels})
+        except StoreError:
+            return set()  # keep the last estimates; the store's problem is reported elsewhere
+        old, self._estimates = self._estimates, fresh
+        return {n for n in old.keys() | fresh.keys() if old.get(n) != fresh.get(n)}
 
     def _schedule_apply(self) -> None:
         if not self._apply_pending:
@@ -357,6 +372,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._apply_pending = False
         now = self.clock.now()
         rebuilt = self._all_dirty  # config reloaded or edited, or the clock ticked
+        if self._estimates_due:  # at start, after each pass and each config change
+            self._estimates_due = False
+            self._dirty |= self._update_estimates()
         if self._all_dirty:
             self._views = {n: self._make_view(n, now) for n in self._parcels}
             self._all_dirty = False
@@ -393,7 +411,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                  if parcel.added else (state.first_seen if state else None))
         facts = facts_for(number, status=view.status, stage=view.stage, events=events,
                           added=added, last_error=state.last_error if state else None,
-                          error_kind=state.error_kind if state else None, note=parcel.note)
+                          error_kind=state.error_kind if state else None, note=parcel.note,
+                          eta=self._estimates.get(number)
+                          or eta.source_estimate(state.facts if state else None))
         self.detail.show(view, events, advise(facts, self.clock.now()))
 
     def _reapply(self) -> None:
@@ -445,6 +465,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._refreshing -= done
             self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
+            self._estimates_due = True  # deliveries and stages of this pass change them
             if self.start_engine:
                 self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):
@@ -484,6 +505,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
         self.services.apply_config(config)
         self._all_dirty = True
+        self._estimates_due = True
         self._apply_changes()
         if outside is not None and not outside.empty:
             self.notify(f"The config file had changed on disk ({outside.describe()}); your "
