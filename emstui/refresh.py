@@ -8,9 +8,13 @@ Rules it keeps:
 - a parcel is never refreshed twice at once; asking for a parcel already in flight coalesces;
 - per provider, batches in flight are bounded by its concurrency, and every HTTP request a
   provider makes waits for a slot of its own `RateLimiter`, so emstui never causes a 429;
-- temporary failures and 429s back a provider off (full jitter, Retry-After honoured) and its
-  parcels fall back to the next configured provider that supports them; authentication, quota
-  and endpoint-gone failures pause the provider until the configuration changes;
+- temporary failures and 429s back a provider off (full jitter, Retry-After honoured). A short
+  pause (up to `PAUSE_WAIT_LIMIT`, ending before the pass's deadline) is a pause: batches
+  waiting for the provider wait for it, and a batch answered 429 is sent again after it, so one
+  429 never hands a pass to a slower source. Parcels fall back to the next configured provider
+  that supports them when the first cannot serve them (refused, failed) or its pause is long;
+  authentication, quota and endpoint-gone failures pause the provider until the configuration
+  changes;
 - connection failures everywhere are one "offline" state, not an error on every parcel;
 - each batch's results are stored as soon as they arrive, so cancelling loses nothing fetched.
 """
@@ -54,6 +58,11 @@ from emstui.store import ProviderPause, Store
 log = logging.getLogger("emstui.refresh")
 
 MAX_WAIT = 300.0  # re-evaluate due times at least this often (clock jumps, suspend/resume)
+# A provider pause at most this long is waited out inside a pass; a longer one sends the
+# waiting parcels to the next source. 17TRACK's 429s come with pauses of about a second, while
+# the EMS tracker it would fall back to does one parcel per second: waiting is far cheaper.
+PAUSE_WAIT_LIMIT = 60.0
+RATE_LIMIT_RETRIES = 3  # times one batch is sent again after a 429 within a pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,7 @@ class CycleReport:
     failed: dict[str, str] = field(default_factory=dict)  # number -> why, for parcels not refreshed
     requests: int = 0
     elsewhere: set[str] = field(default_factory=set)  # refreshed by another emstui process
+    deadline: datetime | None = None  # pauses ending later are not waited for in this pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +137,15 @@ class _ProviderSlot:
 
     def available(self, now: datetime) -> bool:
         return self.paused is None and not self.backoff.blocked(now)
+
+    def short_pause(self, now: datetime, deadline: datetime | None) -> bool:
+        """Backing off, but briefly enough (and ending before `deadline`) to wait for it."""
+        until = self.backoff.until
+        if self.paused is not None or until is None or until <= now:
+            return False
+        if deadline is not None and until > deadline:
+            return False
+        return (until - now).total_seconds() <= PAUSE_WAIT_LIMIT
 
 
 class RefreshEngine:
@@ -407,7 +426,8 @@ class RefreshEngine:
         flight elsewhere are skipped (their running refresh serves this request too).
         """
         now = self.clock.now()
-        report = CycleReport(started=now)
+        report = CycleReport(started=now, deadline=now + timedelta(
+            seconds=max(self.settings.interval, self.settings.min_interval)))
         self._sync_pauses(now)
         if numbers is None:
             states = self.store.states(self._watch)
@@ -469,7 +489,9 @@ class RefreshEngine:
             self._record_parcel_error(number, "no_source", reason, now, bump=False)
             return None
         for pid in cands:
-            if pid not in tried and self._slots[pid].available(now):
+            slot = self._slots[pid]
+            if pid not in tried and (slot.available(now)
+                                     or slot.short_pause(now, report.deadline)):
                 return pid
         report.failed[number] = self._why_waiting(cands)
         return None
@@ -494,21 +516,42 @@ class RefreshEngine:
     async def _run_batch(self, pid: str, batch: list[str], report: CycleReport) -> list[str]:
         """Send one batch; store its results. Returns the numbers to try elsewhere."""
         slot = self._slots[pid]
+        retries = 0
         async with slot.gate:
-            self._sync_pauses(self.clock.now())
-            if not slot.available(self.clock.now()):
-                return batch  # the provider failed while this batch waited for its turn
-            batch = self._claim(batch, report)
-            if not batch:
-                return []
-            try:
-                return await self._send_batch(slot, batch, report)
-            finally:  # stored (or failed): other processes may take these parcels again
-                if self.limits is not None:
-                    self.limits.release(batch)
+            while True:
+                if not await self._wait_for_provider(slot, report.deadline):
+                    return batch  # failed while this batch waited, and the pause is long
+                claimed = self._claim(batch, report)
+                if not claimed:
+                    return []
+                try:
+                    outcome = await self._send_batch(slot, claimed, report)
+                finally:  # stored (or failed): other processes may take these parcels again
+                    if self.limits is not None:
+                        self.limits.release(claimed)
+                if isinstance(outcome, list):
+                    return outcome
+                if not (isinstance(outcome, RateLimitedError) and retries < RATE_LIMIT_RETRIES
+                        and slot.short_pause(self.clock.now(), report.deadline)):
+                    return claimed
+                retries += 1  # told to slow down, not that it cannot serve: send it again
+                batch = claimed
+
+    async def _wait_for_provider(self, slot: _ProviderSlot, deadline: datetime | None) -> bool:
+        """Wait out a short pause of the provider. False: it is paused for longer."""
+        while True:
+            now = self.clock.now()
+            self._sync_pauses(now)
+            if slot.available(now):
+                return True
+            if not slot.short_pause(now, deadline):
+                return False
+            assert slot.backoff.until is not None  # short_pause says so
+            await self.clock.sleep((slot.backoff.until - now).total_seconds())
 
     async def _send_batch(self, slot: _ProviderSlot, batch: list[str],
-                          report: CycleReport) -> list[str]:
+                          report: CycleReport) -> list[str] | ProviderError:
+        """One request. The numbers to try elsewhere, or the error the whole request met."""
         pid = slot.provider.id
         started = self.clock.now()
         report.requests += 1
@@ -516,7 +559,7 @@ class RefreshEngine:
             results = await slot.provider.track(batch)
         except ProviderError as exc:
             self._provider_failed(slot, exc)
-            return batch
+            return exc
         slot.backoff.succeed()
         slot.last_error = None
         if self.limits is not None:

@@ -33,6 +33,11 @@ CLAIM_KEEP = 3600.0  # seconds a finished claim is remembered
 # (or from a process with another clock): they cannot be honoured, so they are void. Without
 # this, one request logged "in 2027" would hold every later request until 2027.
 CLOCK_SKEW = 5.0
+# `PRAGMA quick_check` reads every page (about 1 s cold at 5000 parcels x 30 events): run on
+# open at most this often, the time of the last one kept in the meta table. Every open still
+# checks the file header and reads the schema; `doctor` runs the full check on demand.
+INTEGRITY_CHECK_KEY = "integrity.quick_check_at"
+INTEGRITY_CHECK_EVERY = timedelta(days=1)
 SLOT_POLL = 0.05  # seconds between asks while another process holds a provider's only slot
 
 # Stored text is bounded: remote text is sanitised upstream, but a hostile page could still be big.
@@ -367,9 +372,12 @@ class Store:
                     f"the history database {self.path} was written by a newer emstui (schema "
                     f"v{version}; this version knows up to v{len(MIGRATIONS)}). It was left "
                     "untouched: upgrade emstui, or use another data directory.")
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise _Corrupt("integrity check failed: " + "; ".join(problems[:3]), inode)
+            checked = self._integrity_check_due(conn)
+            if checked:
+                problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                if problems != ["ok"]:
+                    raise _Corrupt("integrity check failed: " + "; ".join(problems[:3]),
+                                   inode)
             if not self._memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -377,6 +385,10 @@ class Store:
                                 self.path, mode)
                 conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL
             self._migrate(conn)
+            if checked and not self._memory:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only: next time
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                 (INTEGRITY_CHECK_KEY, _utc_text(self._clock.now())))
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
@@ -388,6 +400,26 @@ class Store:
                 raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
             raise
         return conn
+
+    def _integrity_check_due(self, conn: sqlite3.Connection) -> bool:
+        """Whether to run `quick_check` on this open: never recorded, over a day ago, or
+        recorded "in the future" (the clock was set back)."""
+        if self._memory:
+            return False  # a new, empty database
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                               (INTEGRITY_CHECK_KEY,)).fetchone()
+        except sqlite3.OperationalError:  # no meta table yet (new or very old file)
+            return True
+        last = _parse_utc(row[0]) if row else None
+        now = self._clock.now()
+        return last is None or last > now or now - last >= INTEGRITY_CHECK_EVERY
+
+    def integrity_problems(self) -> list[str]:
+        """The full `PRAGMA integrity_check` (every page, every index): [] when sound."""
+        with self._read() as conn:
+            problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+        return [] if problems == ["ok"] else problems
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         latest = len(MIGRATIONS)
@@ -717,12 +749,14 @@ class Store:
         """Start a request to `provider` if its limits allow it across every process.
 
         Returns (0, slot id) when the request may start now (end it with `end_request_slot`),
-        else (seconds to wait before asking again, None). At most `limit` starts in any
-        `window` seconds, `concurrency` requests running at once, and `min_interval` seconds
-        from the end of the previous request (from its start while it runs) to the next start:
-        the server then sees its requests at least that far apart whatever the network delay
-        (for the EMS tracker, ~0.1 s more per request than start-to-start spacing). Requests
-        by other processes count `margin` seconds longer (scheduling jitter).
+        else (seconds to wait before asking again, None). Each request counts from its start
+        until its end (the server sees it arrive somewhere in between): a start is allowed when
+        the `limit`-th most recent request ended at least `window` seconds ago, at most
+        `concurrency` run at once, and `min_interval` seconds separate the end of the previous
+        request (its start while it runs) from the next start. The server then sees at most
+        `limit` arrivals in any window, and arrivals at least `min_interval` apart, whatever
+        the network delay. Requests by other processes count `margin` seconds longer
+        (scheduling jitter).
         """
         now = self._clock.now()
         now_text = _utc_text(now)
@@ -739,7 +773,7 @@ class Store:
             if running >= concurrency:
                 return SLOT_POLL, None
             recent = conn.execute(
-                "SELECT started, owner, ended FROM request_slots WHERE provider = ? "
+                "SELECT started, owner, ended, lease_until FROM request_slots WHERE provider = ? "
                 "ORDER BY started DESC LIMIT ?", (provider, max(1, limit))).fetchall()
             delay = 0.0
 
@@ -749,7 +783,9 @@ class Store:
                 return (now - at).total_seconds() - extra
 
             if len(recent) >= limit:
-                delay = window - since(recent[-1], from_end=False)
+                if recent[-1][2] is None and recent[-1][3] > now_text:
+                    return SLOT_POLL, None  # still running: its window starts at its answer
+                delay = window - since(recent[-1], from_end=True)
             if recent and min_interval:
                 delay = max(delay, min_interval - since(recent[0], from_end=True))
             if delay > 0:  # never more than the limits themselves can ask for

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from emstui import refresh as refresh_module
 from emstui.changes import Change, ParcelUpdated, ProviderStateChanged
 from emstui.clock import FakeClock
 from emstui.model import Event, Stage, Status, Tracking
@@ -206,16 +207,95 @@ async def test_temporary_errors_back_off_exponentially_within_bounds(store, cloc
 async def test_retry_after_in_seconds_is_honoured(store, clock) -> None:
     p = ScriptedProvider("17track", clock)
     engine = make_engine(store, clock, {"17track": p}, [A])
-    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=42.0)]
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=420.0)]
     start = clock.now()
     await engine.refresh([A], force=True)
-    assert engine._slots["17track"].backoff.until == start + timedelta(seconds=42)
-    clock.advance(41)
+    assert engine._slots["17track"].backoff.until == start + timedelta(seconds=420)
+    clock.advance(300)
     await engine.refresh([A], force=True)
-    assert len(p.requests) == 1  # still backing off
-    clock.advance(1)
-    await engine.refresh([A], force=True)
+    assert len(p.requests) == 1  # still backing off for two minutes: not waited for
+    clock.advance(90)
+    await engine.refresh([A], force=True)  # 30 s left: a short pause, waited out
     assert len(p.requests) == 2
+    assert p.request_times[-1] == start + timedelta(seconds=420)
+
+
+def ems_items(n: int) -> list[str]:
+    from emstui.s10 import make_number
+    return [make_number("EE", f"{30_000_000 + i:08d}", "CN") for i in range(n)]
+
+
+async def test_a_one_second_429_is_waited_out_not_routed_to_the_ems_tracker(store,
+                                                                          clock) -> None:
+    numbers = ems_items(200)  # five batches of 40
+    primary = ScriptedProvider("17track", clock, concurrency=4)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"))
+    start = clock.now()
+    report = await engine.refresh()
+    assert fallback.requests == []
+    assert report.refreshed == set(numbers) and not report.failed
+    assert all(store.state(n).provider == "17track" for n in numbers)
+    # Five batches plus the one answered 429, sent again once its pause was over.
+    assert len(primary.requests) == 6
+    assert primary.request_times[-1] >= start + timedelta(seconds=1)
+
+
+async def test_a_long_pause_sends_the_waiting_parcels_to_the_next_source(store, clock) -> None:
+    numbers = ems_items(3)
+    primary = ScriptedProvider("17track", clock, max_batch=1, concurrency=1)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=600.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"))
+    start = clock.now()
+    report = await engine.refresh()
+    assert len(primary.requests) == 1  # the 429; nothing more during a ten-minute pause
+    assert sorted(r[0] for r in fallback.requests) == sorted(numbers)
+    assert report.refreshed == set(numbers)
+    assert clock.now() < start + timedelta(seconds=60)  # nobody waited for the pause
+
+
+async def test_a_short_pause_past_the_pass_deadline_is_not_waited_for(store, clock) -> None:
+    numbers = ems_items(2)
+    primary = ScriptedProvider("17track", clock, max_batch=1, concurrency=1)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=45.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"), interval=30, min_interval=30)
+    await engine.refresh()
+    assert len(primary.requests) == 1
+    assert len(fallback.requests) == 2
+
+
+async def test_repeated_429s_end_in_the_fallback_after_a_bounded_number_of_retries(
+        store, clock) -> None:
+    number = ems_items(1)[0]
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)
+                        for _ in range(10)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [number],
+                         order=("17track", "ems"))
+    report = await engine.refresh()
+    assert len(primary.requests) == 1 + refresh_module.RATE_LIMIT_RETRIES
+    assert fallback.requests == [(number,)]
+    assert number in report.refreshed
+
+
+async def test_a_503_still_falls_back_at_once(store, clock) -> None:
+    number = ems_items(1)[0]
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock)
+    primary.failures = [TemporaryError("17track", "HTTP 503", retry_after=1.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [number],
+                         order=("17track", "ems"))
+    start = clock.now()
+    await engine.refresh()
+    assert len(primary.requests) == 1 and fallback.requests == [(number,)]
+    assert fallback.request_times == [start]
 
 
 async def test_backoff_resets_on_the_first_success(store, clock) -> None:
