@@ -189,8 +189,16 @@ class _Doctor:
             return
         if self.store.recovery_message:
             self.say("history", "warn", self.store.recovery_message)
+            return
+        try:  # the full check: opening runs the page check at most daily
+            problems = self.store.integrity_problems()
+        except StoreError as exc:
+            problems = [str(exc)]
+        if problems:
+            self.say("history", "fail", f"{where} is damaged: {'; '.join(problems[:3])}. "
+                     "Move it aside (emstui then starts a new history) or restore a backup")
         else:
-            self.say("history", "ok", f"{where}")
+            self.say("history", "ok", f"{where} (integrity checked)")
 
     def close(self) -> None:
         if self.store is not None:

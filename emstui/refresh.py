@@ -53,7 +53,7 @@ from emstui.providers.base import (
 from emstui.sanitize import clean_line
 from emstui.schedule import MIN_INTERVAL, Policy, error_delay, next_due
 from emstui.shared_limits import SharedLimits
-from emstui.store import ProviderPause, Store
+from emstui.store import ProviderPause, ScheduleRow, Store
 
 log = logging.getLogger("emstui.refresh")
 
@@ -284,7 +284,8 @@ class RefreshEngine:
         item = self._watch.get(number)
         return item.interval if item and item.interval else self.settings.interval
 
-    def _due_at(self, state: ParcelState | None, now: datetime) -> datetime | None:
+    def _due_at(self, state: ParcelState | ScheduleRow | None,
+                now: datetime) -> datetime | None:
         if state is None or state.last_checked is None or state.number in self._forced:
             return now
         if state.error_kind == "no_source" and self.candidates(state.number):
@@ -301,7 +302,8 @@ class RefreshEngine:
             times.append(slot.backoff.until if slot.backoff.blocked(now) else now)
         return min(times) if times else None
 
-    def due_numbers(self, now: datetime, states: Mapping[str, ParcelState]) -> list[str]:
+    def due_numbers(self, now: datetime,
+                    states: Mapping[str, ParcelState | ScheduleRow]) -> list[str]:
         due = []
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -311,10 +313,11 @@ class RefreshEngine:
                 due.append(number)
         return due
 
-    def _compute_next_wake(self, now: datetime,
-                           states: Mapping[str, ParcelState] | None = None) -> datetime | None:
+    def _compute_next_wake(
+            self, now: datetime,
+            states: Mapping[str, ParcelState | ScheduleRow] | None = None) -> datetime | None:
         if states is None:
-            states = self.store.states(self._watch)
+            states = self.store.schedule(self._watch)
         best: datetime | None = None
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -371,7 +374,7 @@ class RefreshEngine:
             while not self._stopping:
                 now = self.clock.now()
                 self._sync_pauses(now)
-                states = self.store.states(self._watch)
+                states = self.store.schedule(self._watch)
                 numbers = set(self.due_numbers(now, states)) | (self._forced - self.in_flight)
                 numbers = {n for n in numbers if self._ready_or_unsourced(n, now)}
                 self._forced -= numbers
@@ -430,14 +433,13 @@ class RefreshEngine:
             seconds=max(self.settings.interval, self.settings.min_interval)))
         self._sync_pauses(now)
         if numbers is None:
-            states = self.store.states(self._watch)
-            wanted = self.due_numbers(now, states)
+            wanted = self.due_numbers(now, self.store.schedule(self._watch))
         else:
             wanted = [n for n in dict.fromkeys(numbers)
                       if n in self._watch and not self._watch[n].archived]
             if not force:
-                states = self.store.states(wanted)
-                wanted = [n for n in wanted if (at := self._due_at(states.get(n), now))
+                schedule = self.store.schedule(wanted)
+                wanted = [n for n in wanted if (at := self._due_at(schedule.get(n), now))
                           is not None and at <= now]
         wanted = [n for n in wanted if n not in self.in_flight]
         if not wanted:

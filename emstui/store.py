@@ -241,6 +241,16 @@ class ProviderPause:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    """What the refresh engine needs to know when a parcel is due (`Store.schedule`)."""
+
+    number: str
+    last_checked: datetime | None
+    next_due: datetime | None
+    error_kind: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Claims:
     """The answer to `claim_parcels`: who refreshes what."""
 
@@ -534,6 +544,22 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return {row[0]: _row_to_state(row) for row in rows}
+
+    def schedule(self, numbers: Iterable[str] | None = None) -> dict[str, ScheduleRow]:
+        """When each parcel was checked and is due: four columns of the parcels table, no
+        events (the engine plans every wake with it; `states` costs ten times as much)."""
+        sql = "SELECT number, last_checked, next_due, error_kind FROM parcels"
+        params: tuple[Any, ...] = ()
+        if numbers is not None:
+            wanted = list(dict.fromkeys(numbers))
+            if not wanted:
+                return {}
+            sql += " WHERE number IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(wanted),)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return {row[0]: ScheduleRow(row[0], _parse_utc(row[1]), _parse_utc(row[2]), row[3])
+                for row in rows}
 
     def events(self, number: str, *, limit: int | None = None) -> list[Event]:
         """The parcel's events, newest first."""
