@@ -342,7 +342,8 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         # when the run started would repeat every change this run stored) or lost.
         mark = services.clock.now()
         active = [p.number for p in config.parcels if not p.archived]
-        states = store.states(active)
+        # Text shows one summary line per parcel; JSON shows everything about each parcel.
+        states = store.states(active) if as_json else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only, untrackable=untrackable,
                             with_events=as_json, states=states)

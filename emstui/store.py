@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -545,6 +546,40 @@ class Store:
             rows = conn.execute(sql, params).fetchall()
         return {row[0]: _row_to_state(row) for row in rows}
 
+    def summaries(self, numbers: Iterable[str] | None = None) -> dict[str, ParcelState]:
+        """What a one-line summary shows, for many parcels in one query: status, stage,
+        provider, error, due and change times, event count and the last event (its time,
+        text and place). The other fields keep their defaults (no facts, no unseen count, no
+        event sources): `states` reads those, for ten times the cost at 20,000 parcels."""
+        sql = ("SELECT p.number, p.status, p.stage, p.provider, p.last_error, p.error_kind, "
+               "p.next_due, p.last_changed, p.last_checked, p.event_count, e.id, e.time_raw, "
+               "e.description, e.location, e.time_local, e.time_utc, e.provider "
+               "FROM parcels p LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
+        params: tuple[Any, ...] = ()
+        if numbers is not None:
+            wanted = list(dict.fromkeys(numbers))
+            if not wanted:
+                return {}
+            sql += " WHERE p.number IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(wanted),)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        summaries = {}
+        for (number, status, stage, provider, last_error, error_kind, next_due, last_changed,
+             last_checked, event_count, event_id, time_raw, description, location, time_local,
+             time_utc, event_provider) in rows:
+            last = None if event_id is None else Event(
+                time_raw=time_raw or "", description=description or "",
+                location=location or "", provider=event_provider or "",
+                time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc))
+            summaries[number] = ParcelState(
+                number=number, status=Status.UNKNOWN if status is None else _status(status),
+                stage=Stage.NONE if stage is None else _stage(stage), provider=provider,
+                last_event=last, event_count=int(event_count or 0),
+                last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
+                last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due))
+        return summaries
+
     def schedule(self, numbers: Iterable[str] | None = None) -> dict[str, ScheduleRow]:
         """When each parcel was checked and is due: four columns of the parcels table, no
         events (the engine plans every wake with it; `states` costs ten times as much)."""
@@ -650,7 +685,7 @@ class Store:
             if ident in known:
                 incoming.append((ident, None))
                 item = known[ident]
-                sources = more_sources.get(item.id) or _sources(item.sources)
+                sources = more_sources.get(item.id) or list(_sources(item.sources))
                 added = [s for s in _reporters(event, tracking.provider) if s not in sources]
                 if added:
                     more_sources[item.id] = sources + added
@@ -995,15 +1030,17 @@ def _reporters(event: Event, provider: str) -> list[str]:
     return [_cap(s, MAX_SHORT) for s in event.reported_by] or [_cap(provider, MAX_SHORT)]
 
 
-def _sources(text: str | None) -> list[str]:
-    """The stored sources (a JSON list); anything unreadable counts as none."""
+@functools.lru_cache(maxsize=256)
+def _sources(text: str | None) -> tuple[str, ...]:
+    """The stored sources (a JSON list); anything unreadable counts as none. Cached: a store
+    holds a handful of distinct lists ('["ems"]', '["17track", "ems"]'), read once per row."""
     if not text:
-        return []
+        return ()
     try:
         value = json.loads(text)
     except ValueError:
-        return []
-    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
+        return ()
+    return tuple(s for s in value if isinstance(s, str)) if isinstance(value, list) else ()
 
 
 def _sources_text(sources: Sequence[str]) -> str:
@@ -1033,7 +1070,7 @@ def _row_to_event(row: Sequence[Any]) -> Event:
                  time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc),
                  code=code, status=None if status is None else _status(status),
                  stage=None if stage is None else _stage(stage),
-                 first_seen=_parse_utc(first_seen), sources=tuple(_sources(sources)))
+                 first_seen=_parse_utc(first_seen), sources=_sources(sources))
 
 
 def _fact_values(facts: ShipmentFacts) -> tuple[str | None, ...]:
