@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 from emstui import quota
-from emstui.changes import Change, ParcelUpdated
+from emstui.changes import Change, ParcelUpdated, ProviderStateChanged
 from emstui.clock import Clock
 from emstui.config import load_config
 from emstui.exitcodes import ExitCode
 from emstui.model import Event, ParcelState, ShipmentFacts
 from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
-from emstui.refresh import CycleReport
+from emstui.refresh import CycleReport, RefreshEngine
 from emstui.sanitize import clean_line, json_dumps
 from emstui.services import Services, build_services
 from emstui.store import Store
@@ -301,16 +301,18 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         also = f" ({archived} archived)" if archived else ""
         err.write(f"emstui: the watchlist is empty{also}: nothing to refresh. `emstui add "
                   "NUMBER` (or `a` in the monitor) starts watching a parcel\n")
-    done = 0
+    engine: RefreshEngine | None = None
 
     def on_change(change: Change) -> None:
-        nonlocal done
-        if isinstance(change, ParcelUpdated):
-            done += 1
-            progress(f"refreshing {done}/{total}", err)
+        # On a terminal: how far the pass is, at what rate, who makes it wait, time left.
+        if engine is not None and isinstance(change, ParcelUpdated | ProviderStateChanged):
+            text = engine.progress_text()
+            if text:
+                progress(text, err)
 
     services = build_services(config=config, clock=clock, store_path=store_path,
                               transports=transports, listener=on_change, audience="once")
+    engine = services.engine
     if services.notifier is not None:
         services.notifier.report = lambda line: err.write(f"emstui: {line}\n")
     interrupted = False

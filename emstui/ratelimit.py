@@ -7,7 +7,7 @@ request when it arrives, which is anywhere between our send and its answer, so a
 (300 ms instead of 50) puts the next send inside the server's window (measured: three 429s
 after starts exactly 1.1 s apart). So this limiter counts each request from its send until its
 response: a request may start only when fewer than `limit` requests ended (or are still
-running) within the last `window` seconds plus a small margin for clock resolution. The server
+running) within the last `window` seconds (plus 10 ms for timer resolution). The server
 then sees at most `limit` arrivals in any window whatever the network delay, at the cost of one
 round trip per `limit` requests.
 """
@@ -49,7 +49,7 @@ class _Request:
 
 class RateLimiter:
     def __init__(self, clock: Clock, *, limit: int, window: float = 1.0, concurrency: int = 1,
-                 min_interval: float = 0.0, margin: float = 0.03) -> None:
+                 min_interval: float = 0.0, margin: float = 0.01) -> None:
         if limit < 1 or concurrency < 1:
             raise ValueError("limit and concurrency must be at least 1")
         self._clock = clock

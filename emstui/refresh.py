@@ -38,6 +38,7 @@ from emstui.changes import (
 )
 from emstui.clock import Clock
 from emstui.model import ParcelState, Stage, Status, Tracking
+from emstui.progress import Progress
 from emstui.providers.base import (
     AuthenticationError,
     BadResponseError,
@@ -106,6 +107,7 @@ class CycleReport:
     requests: int = 0
     elsewhere: set[str] = field(default_factory=set)  # refreshed by another emstui process
     deadline: datetime | None = None  # pauses ending later are not waited for in this pass
+    progressed: int = 0  # parcels of this pass counted as done in the engine's progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +141,13 @@ class _ProviderSlot:
         return self.paused is None and not self.backoff.blocked(now)
 
     def short_pause(self, now: datetime, deadline: datetime | None) -> bool:
-        """Backing off, but briefly enough (and ending before `deadline`) to wait for it."""
+        """Told to slow down (429), briefly enough (and ending before `deadline`) to wait for
+        it. A backoff after failures (5xx, offline) means the source cannot serve now: its
+        parcels go to the next source instead."""
         until = self.backoff.until
         if self.paused is not None or until is None or until <= now:
+            return False
+        if not isinstance(self.last_error, RateLimitedError):
             return False
         if deadline is not None and until > deadline:
             return False
@@ -174,6 +180,7 @@ class RefreshEngine:
         self.last_cycle: CycleReport | None = None
         self.next_wake: datetime | None = None
         self.limits = limits  # None: this process is alone (memory store, demo)
+        self.progress: Progress | None = None  # while parcels are in flight
         self._watch = {item.number: item for item in watch}
         self._sync_pauses(clock.now())
 
@@ -223,7 +230,8 @@ class RefreshEngine:
         slot.backoff.until = pause.until
         slot.backoff.failures = max(slot.backoff.failures, pause.failures)
         offline = pause.kind == "offline"
-        slot.last_error = (TemporaryError(pid, pause.message, offline=offline)
+        slot.last_error = (RateLimitedError(pid, pause.message) if pause.kind == "ratelimit"
+                           else TemporaryError(pid, pause.message, offline=offline)
                            if pause.kind in ("offline", "backoff") else
                            BadResponseError(pid, pause.message))
         self._set_health(slot, "offline" if offline else "backoff", pause.message, pause.until)
@@ -445,12 +453,18 @@ class RefreshEngine:
         if not wanted:
             report.finished = self.clock.now()
             return report
+        if self.progress is None:
+            self.progress = Progress(started=now)
+        self.progress.add(len(wanted))
         self.in_flight.update(wanted)
         self._emit(RefreshStarted(tuple(wanted)))
         try:
             await self._run_pass(wanted, report)
         finally:
             self.in_flight.difference_update(wanted)
+            self._progressed(report, len(wanted) - report.progressed)
+            if not self.in_flight:
+                self.progress = None
             report.finished = self.clock.now()
             self.last_cycle = report
             self._update_offline(report)
@@ -468,12 +482,15 @@ class RefreshEngine:
                 choice = self._choose(number, tried[number], now, report)
                 if choice is not None:
                     groups.setdefault(choice, []).append(number)
+            self._progressed(report, len(pending) - sum(len(g) for g in groups.values()))
             if not groups:
                 return
             batches = []
             for pid, group in groups.items():
                 size = max(1, self._slots[pid].provider.capabilities.max_batch)
                 batches += [(pid, group[i:i + size]) for i in range(0, len(group), size)]
+                if self.progress is not None:
+                    self.progress.assign(pid, len(group))
             outcomes = await asyncio.gather(*(self._run_batch(pid, batch, report)
                                               for pid, batch in batches))
             pending = []
@@ -517,6 +534,38 @@ class RefreshEngine:
 
     async def _run_batch(self, pid: str, batch: list[str], report: CycleReport) -> list[str]:
         """Send one batch; store its results. Returns the numbers to try elsewhere."""
+        retry = batch
+        try:
+            retry = await self._run_batch_once(pid, batch, report)
+            return retry
+        finally:
+            if self.progress is not None:
+                self.progress.release(pid, len(batch))
+            self._progressed(report, len(batch) - len(retry))
+
+    def _progressed(self, report: CycleReport, count: int) -> None:
+        if count > 0 and self.progress is not None:
+            report.progressed += count
+            self.progress.finish(count)
+
+    def progress_text(self) -> str | None:
+        """The progress line while parcels are in flight ("refreshing 1,240/5,000 · ...")."""
+        if self.progress is None:
+            return None
+        now = self.clock.now()
+        names = {pid: slot.provider.name for pid, slot in self._slots.items()}
+        paused = {}
+        for pid, slot in self._slots.items():
+            if slot.paused is not None:
+                paused[pid] = "paused"
+            elif slot.backoff.blocked(now):
+                paused[pid] = ("rate-limited" if isinstance(slot.last_error, RateLimitedError)
+                               else "offline" if isinstance(slot.last_error, TemporaryError)
+                               and slot.last_error.offline else "backing off")
+        return self.progress.describe(now, names, paused)
+
+    async def _run_batch_once(self, pid: str, batch: list[str],
+                              report: CycleReport) -> list[str]:
         slot = self._slots[pid]
         retries = 0
         async with slot.gate:
@@ -557,6 +606,8 @@ class RefreshEngine:
         pid = slot.provider.id
         started = self.clock.now()
         report.requests += 1
+        if self.progress is not None:
+            self.progress.request(pid, started)
         try:
             results = await slot.provider.track(batch)
         except ProviderError as exc:
@@ -601,7 +652,9 @@ class RefreshEngine:
         until = slot.backoff.fail(now, retry_after=retry_after)
         offline = isinstance(exc, TemporaryError) and exc.offline
         self._set_health(slot, "offline" if offline else "backoff", exc.message, until)
-        self._store_pause(slot, "offline" if offline else "backoff", exc.message, until, now)
+        kind = ("offline" if offline else
+                "ratelimit" if isinstance(exc, RateLimitedError) else "backoff")
+        self._store_pause(slot, kind, exc.message, until, now)
 
     def _store_pause(self, slot: _ProviderSlot, kind: str, message: str,
                      until: datetime | None, now: datetime) -> None:

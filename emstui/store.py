@@ -233,7 +233,7 @@ class ProviderPause:
     """A provider's pause as stored: every process honours it until `until`."""
 
     provider: str
-    kind: str  # "backoff" | "offline" | "auth" | "quota" | "gone"
+    kind: str  # "ratelimit" | "backoff" | "offline" | "auth" | "quota" | "gone"
     message: str
     until: datetime
     failures: int = 0

@@ -285,17 +285,19 @@ async def test_repeated_429s_end_in_the_fallback_after_a_bounded_number_of_retri
     assert number in report.refreshed
 
 
-async def test_a_503_still_falls_back_at_once(store, clock) -> None:
-    number = ems_items(1)[0]
-    primary = ScriptedProvider("17track", clock)
+async def test_a_503_is_a_source_that_cannot_serve_so_the_pass_falls_back_at_once(
+        store, clock) -> None:
+    numbers = ems_items(80)  # two batches: the second waits for the first
+    primary = ScriptedProvider("17track", clock, concurrency=1)
     fallback = ScriptedProvider("ems", clock)
     primary.failures = [TemporaryError("17track", "HTTP 503", retry_after=1.0)]
-    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [number],
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
                          order=("17track", "ems"))
     start = clock.now()
     await engine.refresh()
-    assert len(primary.requests) == 1 and fallback.requests == [(number,)]
-    assert fallback.request_times == [start]
+    assert len(primary.requests) == 1
+    assert sorted(n for batch in fallback.requests for n in batch) == sorted(numbers)
+    assert fallback.request_times == [start, start]
 
 
 async def test_backoff_resets_on_the_first_success(store, clock) -> None:
@@ -497,3 +499,54 @@ async def test_a_parcel_without_source_is_due_at_once_when_a_source_appears(
                          order=("17track", "ems"))
     report = await engine.refresh()
     assert keyed.requests == [(C,)] and C in report.refreshed
+
+
+class TimedProvider(ScriptedProvider):
+    """Answers after `answer_time` seconds of the fake clock; notes the progress line it sees."""
+
+    def __init__(self, *args, answer_time: float = 1.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer_time = answer_time
+        self.engine: RefreshEngine | None = None
+        self.seen: list[str | None] = []
+
+    async def track(self, numbers: Sequence[str]) -> list[NumberResult]:
+        assert self.engine is not None
+        self.seen.append(self.engine.progress_text())
+        await self.clock.sleep(self.answer_time)
+        return await super().track(numbers)
+
+
+async def test_a_pass_says_how_far_it_is_at_what_rate_and_how_long_is_left(store,
+                                                                           clock) -> None:
+    numbers = ems_items(400)
+    p = TimedProvider("17track", clock, concurrency=1)
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    p.engine = engine
+    await engine.refresh()
+    assert p.seen[0] == "refreshing 0/400"
+    assert p.seen[1] == "refreshing 40/400"  # no pace to go by yet
+    # Three batches in three seconds: 280 parcels left at 40 per second.
+    assert p.seen[3] == "refreshing 120/400 · ~7 s left"
+    assert p.seen[6] == "refreshing 240/400 · 17track 1/s · ~4 s left"
+    assert engine.progress is None and engine.progress_text() is None
+
+
+async def test_a_pass_waiting_for_a_rate_limited_source_says_so(store, clock) -> None:
+    numbers = ems_items(120)
+    p = ScriptedProvider("17track", clock, concurrency=1)
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)]
+    seen: list[str | None] = []
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    engine.listener = lambda change: seen.append(engine.progress_text()) \
+        if isinstance(change, ProviderStateChanged) else None
+    await engine.refresh()
+    assert seen[0] == "refreshing 0/120 · 17track rate-limited, 120 parcels waiting"
+
+
+def test_time_left_reads_in_seconds_minutes_then_hours() -> None:
+    from emstui.progress import format_left
+
+    assert [format_left(s) for s in (0.2, 42, 61, 1260, 3600 * 5.5, 7200)] == [
+        "~1 s left", "~42 s left", "~1 min left", "~21 min left", "~5 h 30 min left",
+        "~2 h left"]
