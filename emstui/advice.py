@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from emstui import s10
+from emstui.eta import Estimate
 from emstui.model import Event, Stage, Status
 from emstui.statusmap import classify_event, code_for_upu_name
 
@@ -118,19 +119,21 @@ class ParcelFacts:
     last_error: str | None = None
     error_kind: str | None = None
     note: str = ""
+    eta: Estimate | None = None  # the arrival estimate (`emstui.eta`), if there is one
 
 
 def facts_for(number: str, *, status: Status, stage: Stage, events: Sequence[Event],
               added: datetime | None, last_error: str | None = None,
-              error_kind: str | None = None, note: str = "") -> ParcelFacts:
+              error_kind: str | None = None, note: str = "",
+              eta: Estimate | None = None) -> ParcelFacts:
     """ParcelFacts with the number's S10 facts (EMS or not, issuing country) filled in."""
     try:
         parsed = s10.parse(number)
     except s10.InvalidNumber:
         return ParcelFacts(number, number.upper().startswith("E"), None, None, status, stage,
-                           events, added, last_error, error_kind, note)
+                           events, added, last_error, error_kind, note, eta)
     return ParcelFacts(parsed.value, parsed.is_ems, parsed.country_code, parsed.country_name,
-                       status, stage, events, added, last_error, error_kind, note)
+                       status, stage, events, added, last_error, error_kind, note, eta)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -173,6 +176,7 @@ def advise(facts: ParcelFacts, now: datetime) -> list[Advice]:
         items += _no_records_advice(facts, now)
     else:  # IN_TRANSIT, OUT_FOR_DELIVERY, UNKNOWN with events
         items += _silence_advice(facts, events, now)
+    items += overdue_advice(facts, now)
     items.sort(key=lambda a: -a.level.rank)  # stable: rule order breaks ties
     items.append(_security_advice(facts))
     items.append(_hotline_advice(facts))
@@ -607,6 +611,29 @@ def _silence_advice(facts: ParcelFacts, events: list[Event], now: datetime) -> l
             "EMS usually needs a signature. If nobody can take it, a notice is left with how to "
             "get the item.", trigger)]
     return [Advice(Level.INFO, "Moving normally", f"At this stage {rule.normal}.", trigger)]
+
+
+def overdue_advice(facts: ParcelFacts, now: datetime) -> list[Advice]:
+    """Past the end of its arrival window: who can find out where it is."""
+    estimate = facts.eta
+    if estimate is None or facts.status.is_final or not estimate.overdue(now):
+        return []
+    end = estimate.end or estimate.start
+    late = f", {format_duration(now - end)} ago" if end is not None and end.tzinfo else ""
+    basis = estimate.basis if estimate.from_history \
+        else f"estimate by {estimate.source or 'the source'}"
+    last_day = f"{end:%a} {end.day} {end:%b}" if end is not None else "the expected day"
+    if silence_rule(facts.stage).side == _ORIGIN:
+        who = ("It has not been scanned leaving the origin country yet: ask the sender to check "
+               "with the origin post, and to open an inquiry if it does not move soon.")
+    else:
+        who = ("The destination post holds it: ask them with the number where it is. The sender "
+               "can open an inquiry with the origin post; only the SENDER can file one.")
+    return [Advice(
+        Level.WARNING, "Later than expected",
+        "The expected arrival window has passed. Estimates are only estimates (customs, "
+        "holidays and remote areas add days), but it is time to ask. " + who,
+        f"expected by {last_day}{late} ({basis})")]
 
 
 # --- standing advice -------------------------------------------------------------------------

@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
-from emstui import quota
+from emstui import eta, quota
 from emstui.changes import Change, ParcelUpdated, ProviderStateChanged
 from emstui.clock import Clock
 from emstui.config import load_config
+from emstui.eta import Estimate
 from emstui.exitcodes import ExitCode
-from emstui.model import Event, ParcelState, ShipmentFacts
+from emstui.model import Event, ParcelState
+from emstui.official import destination_operator
 from emstui.output import safe, write_coloured, write_progress
 from emstui.providers.base import ProviderHealth
 from emstui.refresh import CycleReport, RefreshEngine
@@ -102,11 +104,18 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
     return None
 
 
-def eta_json(facts: ShipmentFacts | None) -> dict[str, Any] | None:
-    """The source's delivery window, bounds as the source wrote them (wall times)."""
-    if facts is None or not facts.has_eta:
-        return None
-    return {"from": _iso(facts.eta_from), "to": _iso(facts.eta_to), "source": facts.eta_source}
+def _operator_name(state: ParcelState | None) -> str | None:
+    """The destination country's designated postal operator, from emstui's own table."""
+    facts = state.facts if state else None
+    operator = destination_operator(facts.destination_country if facts else None)
+    return operator.name if operator else None
+
+
+def _eta_field(row: OnceRow, now: datetime,
+               estimates: Mapping[str, Estimate] | None) -> dict[str, Any] | None:
+    facts = row.state.facts if row.state else None
+    estimate = (estimates or {}).get(row.number) or eta.source_estimate(facts)
+    return estimate_json(estimate, now) if estimate is not None else None
 
 
 def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleReport,
@@ -138,8 +147,18 @@ def collect_rows(parcels: Sequence[ParcelLike], store: Store, report: CycleRepor
     return rows
 
 
+def estimate_json(estimate: Estimate, now: datetime) -> dict[str, Any]:
+    """An arrival window: `source` is the source's name ("17TRACK") or "history"; `basis` says
+    it in words, `samples` counts the earlier parcels behind a history window."""
+    return {"from": _iso(estimate.start), "to": _iso(estimate.end), "source": estimate.source,
+            "basis": estimate.basis, "samples": estimate.samples, "overdue": estimate.overdue(now)}
+
+
 def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
-            health: dict[str, ProviderHealth]) -> str:
+            health: dict[str, ProviderHealth],
+            estimates: Mapping[str, Estimate] | None = None) -> str:
+    """The JSON document; `estimates` (`emstui.eta.estimates`) gives each parcel's `eta`,
+    without them a source's own window is shown."""
     parcels = []
     for row in rows:
         state = row.state
@@ -157,8 +176,9 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
                                                                      limit=500)}
                       if row.error else None),
             "next_check": _iso(state.next_due) if state else None,
-            "eta": eta_json(state.facts if state else None),
+            "eta": _eta_field(row, generated_at, estimates),
             "destination": state.facts.destination_country if state and state.facts else None,
+            "destination_operator": _operator_name(state),
         })
     document = {
         "generated_at": generated_at.isoformat(),
@@ -354,7 +374,9 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if as_json:
-            out.write(to_json(rows, generated_at=now, health=health) + "\n")
+            arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
+                                              for r in rows})
+            out.write(to_json(rows, generated_at=now, health=health, estimates=arrivals) + "\n")
         else:
             write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
         out.flush()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from emstui.clock import Clock, SystemClock
 from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status, Tracking
@@ -196,6 +196,39 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _schema_v1, _schema_one_timeline, _schema_parcel_facts, _schema_provider_pauses,
     _schema_request_slots, _schema_notification_outbox]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StageTime(NamedTuple):
+    """One row of `Store.stage_times`: a parcel and when it first reached some stages."""
+
+    number: str
+    status: str
+    stage: str | None
+    destination: str | None
+    first_seen: str | None
+    first_event: float | None  # Julian days, as all the times below
+    posted: float | None  # first event with a journey stage
+    departed: float | None
+    arrived: float | None
+    customs: float | None
+    delivery_office: float | None
+    out_for_delivery: float | None
+    delivered: float | None  # first event that is a delivery
+
+
+_EVENT_JULIAN_DAY = ("min(coalesce(julianday(e.time_utc), julianday(e.time_local), "
+                     "julianday(e.first_seen)), julianday(e.first_seen))")
+_STAGE_TIMES_SQL = (
+    "SELECT p.number, p.status, p.stage, p.destination_country, p.first_seen, "
+    f"min({_EVENT_JULIAN_DAY}), "
+    f"min(CASE WHEN e.stage IS NOT NULL AND e.stage != 'none' THEN {_EVENT_JULIAN_DAY} END), "
+    + "".join(f"min(CASE WHEN e.stage = '{stage}' THEN {_EVENT_JULIAN_DAY} END), "
+              for stage in ("departed", "arrived", "customs", "delivery_office",
+                            "out_for_delivery"))
+    + f"min(CASE WHEN e.stage = 'delivered' OR e.status = 'delivered' "
+    f"THEN {_EVENT_JULIAN_DAY} END) "
+    "FROM parcels p LEFT JOIN events e ON e.number = p.number "
+    "WHERE p.status IS NOT NULL GROUP BY p.number")
 
 
 class StoreError(Exception):
@@ -614,6 +647,17 @@ class Store:
                 rows = conn.execute("SELECT number FROM parcels WHERE last_changed > ?",
                                     (_utc_text(since),)).fetchall()
         return {row[0] for row in rows}
+
+    def stage_times(self) -> list[StageTime]:
+        """When each stored parcel first reached the stages arrival estimates count from.
+
+        One query, one row per parcel. An event's instant is its UTC time, else its wall time
+        read as UTC (at most about half a day off), never later than when it was first seen;
+        in Julian days, as SQLite counts them. NULL where the parcel has no such event.
+        """
+        with self._read() as conn:
+            rows = conn.execute(_STAGE_TIMES_SQL).fetchall()
+        return [StageTime(*row) for row in rows]
 
     def is_registered(self, number: str, provider: str) -> bool:
         with self._read() as conn:
@@ -1184,5 +1228,5 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     return "file is not a database" in text or "malformed" in text
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Claims", "ProviderPause", "Store",
-           "StoreError", "StoreFullError"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ApplyResult", "Claims", "ProviderPause", "StageTime",
+           "Store", "StoreError", "StoreFullError"]

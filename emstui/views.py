@@ -11,6 +11,8 @@ from typing import Protocol
 from emstui import s10
 from emstui.advice import Level, silence_level
 from emstui.countries import country_name
+from emstui.eta import Estimate, source_estimate
+from emstui.eta_text import eta_text
 from emstui.model import Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.providers.base import ProviderHealth
 from emstui.sanitize import clean_line
@@ -182,7 +184,10 @@ class ParcelView:
     destination_name: str = ""
     route: str = ""  # "China (CN) → Germany (DE)", "" when no source said
     eta: str = ""  # "Fri 20 Nov – Mon 23 Nov", "" when no estimate (or the parcel is done)
-    eta_note: str = ""  # "estimate by 17TRACK · passed"
+    eta_note: str = ""  # "estimate by 17TRACK · passed", "from your 7 earlier CN→DE parcels"
+    eta_short: str = ""  # the table's cell: "27–30 Nov", "overdue 30 Nov"
+    eta_overdue: bool = False  # past the estimate's last day
+    eta_last_day: date | None = None
     last_mile: str = ""  # "DHL Paket · EE123456785CN"
     status_detail: str = ""  # the source's own words for its sub-status
     sync: str = ""  # how fresh the source's copy of the carrier's data is
@@ -302,22 +307,6 @@ def format_event_time(event: Event, tz: tzinfo) -> tuple[str, bool]:
     return (raw or NO_VALUE), False
 
 
-def format_day(day: date, today: date) -> str:
-    """"Fri 20 Nov", with the year when it is not this year's."""
-    text = f"{day:%a} {day.day} {day:%b}"
-    return text if day.year == today.year else f"{text} {day.year}"
-
-
-def format_eta(facts: ShipmentFacts, today: date) -> str:
-    """The delivery window as calendar days of the destination, as the source wrote them."""
-    days = [d.date() for d in (facts.eta_from, facts.eta_to) if d is not None]
-    if not days:
-        return ""
-    if len(days) == 1 or days[0] == days[1]:
-        return format_day(days[0], today)
-    return f"{format_day(days[0], today)} – {format_day(days[1], today)}"
-
-
 def _country(code: str) -> str:
     if not code:
         return ""
@@ -332,8 +321,6 @@ class FactsView:
     destination: str = ""
     destination_name: str = ""
     route: str = ""
-    eta: str = ""
-    eta_note: str = ""
     last_mile: str = ""
     status_detail: str = ""
     sync: str = ""
@@ -353,16 +340,6 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
     origin_text, destination_text = _country(origin), _country(destination)
     route = f"{origin_text or NO_VALUE} → {destination_text or NO_VALUE}" \
         if origin_text or destination_text else ""
-    eta = eta_note = ""
-    if facts.has_eta and not status.is_final:
-        today = _to_utc(now).date()
-        eta = format_eta(facts, today)
-        notes = [f"estimate by {clean_line(facts.eta_source, limit=40)}"] \
-            if facts.eta_source else []
-        last = facts.eta_to or facts.eta_from
-        if last is not None and last.date() < today:
-            notes.append("passed")
-        eta_note = " · ".join(notes)
     local_number = facts.local_number
     if local_number is not None and local_number.replace(" ", "").upper() == number.upper():
         local_number = "same number"
@@ -372,7 +349,7 @@ def facts_view(number: str, facts: ShipmentFacts | None, status: Status, now: da
     return FactsView(
         destination=destination,
         destination_name=(country_name(destination) or "") if destination else "",
-        route=route, eta=eta, eta_note=eta_note, last_mile=last_mile,
+        route=route, last_mile=last_mile,
         status_detail=clean_line(facts.sub_status_text or ""),
         sync=sync, sync_problem=sync_problem)
 
@@ -437,8 +414,12 @@ def _next_check(state: ParcelState | None, *, now: datetime, tz: tzinfo, archive
 
 
 def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: tzinfo, *,
-              refreshing: bool = False) -> ParcelView:
-    """The display values for one parcel at `now`, with times in the user's zone `tz`."""
+              refreshing: bool = False, estimate: Estimate | None = None) -> ParcelView:
+    """The display values for one parcel at `now`, with times in the user's zone `tz`.
+
+    `estimate` is the parcel's arrival estimate (`emstui.eta.estimates`); without one, the
+    source's own window is shown when it gave one.
+    """
     number = parcel.number
     facts = _number_facts(number)
     status = state.status if state else Status.UNKNOWN
@@ -463,6 +444,8 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         checked = format_relative(state.last_checked, now)
     provider = (state.provider if state else None) or parcel.provider or ""
     shipment = facts_view(number, state.facts if state else None, status, now)
+    arrival = None if status.is_final else eta_text(
+        estimate or source_estimate(state.facts if state else None), now, tz)
     return ParcelView(
         number=number,
         label=clean_line(parcel.label),
@@ -504,8 +487,11 @@ def make_view(parcel: ParcelLike, state: ParcelState | None, now: datetime, tz: 
         destination=shipment.destination,
         destination_name=shipment.destination_name,
         route=shipment.route,
-        eta=shipment.eta,
-        eta_note=shipment.eta_note,
+        eta=arrival.window if arrival else "",
+        eta_note=arrival.note if arrival else "",
+        eta_short=arrival.short if arrival else "",
+        eta_overdue=bool(arrival and arrival.overdue),
+        eta_last_day=arrival.last_day if arrival else None,
         last_mile=shipment.last_mile,
         status_detail=shipment.status_detail,
         sync=shipment.sync,
@@ -621,9 +607,11 @@ TABLE_COLUMNS: tuple[Column, ...] = (
            sort=lambda v: (v.origin_code or "~", v.number)),
     Column("destination", "To", 8, Width(2, 4), lambda v: v.destination or "",
            sort=lambda v: (v.destination or "~", v.number)),  # unknown last
-    Column("stage", "Stage", 9, Width(8, 8), _stage_text,
+    Column("stage", "Stage", 10, Width(8, 8), _stage_text,
            sort=lambda v: (v.stage_index, v.number)),
-    Column("next", "Next check", 10, Width(6, 18), _next_text,
+    Column("eta", "ETA", 9, Width(3, 14), lambda v: v.eta_short,
+           sort=lambda v: (v.eta_last_day or date.max, v.number)),  # none last
+    Column("next", "Next check", 11, Width(6, 18), _next_text,
            sort=lambda v: (v.next_at or _FAR_FUTURE, v.number)),
 )
 SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {

@@ -186,7 +186,8 @@ def static_text(app: EmstuiApp, selector: str) -> str:
 
 
 def detail_text(app: EmstuiApp) -> str:
-    return "\n".join(static_text(app, f"#detail-{part}") for part in ("facts", "advice", "events"))
+    return "\n".join(static_text(app, f"#detail-{part}")
+                     for part in ("facts", "advice", "official", "events"))
 
 
 def row_text(app: EmstuiApp, number: str) -> str:

@@ -469,3 +469,59 @@ async def test_apprise_failures_and_bad_urls_never_show_the_url(tmp_path: Path) 
     with pytest.raises(TargetUnavailable) as bad:
         AppriseTarget(("nosuchscheme://TOPSECRET@host",), timeout=10)
     assert "nosuchscheme://" in str(bad.value) and "TOPSECRET" not in str(bad.value)
+
+
+# ---- stalled parcels --------------------------------------------------------------------------
+
+
+def quiet_change(days: float, *, description: str = "Departure from outward office of exchange",
+                 old: Status | None = Status.IN_TRANSIT, error: str | None = None,
+                 stage: Stage = Stage.DEPARTED) -> ParcelUpdated:
+    """A check of a parcel in transit whose newest scan is `days` old (FakeClock's now)."""
+    when = FakeClock().now() - timedelta(days=days)
+    event = Event(when.strftime("%Y-%m-%d %H:%M"), description, "SHANGHAI \x1b[2J", "17track",
+                  time_utc=when, code="EMC")
+    state = ParcelState(number=NUMBER, status=Status.IN_TRANSIT, stage=stage, last_event=event)
+    return ParcelUpdated(NUMBER, state, (), old, status_changed=False, error=error)
+
+
+async def test_a_stalled_parcel_notifies_once_per_stall_with_who_to_contact(
+        store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    clock = FakeClock()
+    first, second = (notifier_for(store, clock, recorder(log), on=frozenset({"stalled"}))
+                     for _ in range(2))
+    first.observe(quiet_change(days=15))
+    first.observe(quiet_change(days=15))  # checked again, still stalled
+    second.observe(quiet_change(days=15, error="offline"))  # another process, a failed check
+    await first.drain()
+    await second.drain()
+    (run_,) = runs(log)
+    env = run_["env"]
+    assert (env["EMSTUI_CHANGE"], env["EMSTUI_STATUS"]) == ("stalled", "in_transit")
+    assert env["EMSTUI_MESSAGE"].endswith(
+        "(EE123456785CN): stalled: no scan for 15d 0h at stage 'departed'")
+    # The advice for a long silence after departure: the sender asks the origin post; China
+    # EMS's hotline is for callers in mainland China.
+    assert "only the SENDER can file an EMS inquiry" in env["EMSTUI_ADVICE"]
+    assert "11183, for callers in mainland China" in env["EMSTUI_ADVICE"]
+    assert run_["stdin"]["advice"] == env["EMSTUI_ADVICE"]
+    assert not any(ch in json.dumps(run_) for ch in ("\x1b", "\u202e"))
+
+    # A new scan ends the stall; when that one goes quiet too, it is a new stall.
+    first.observe(quiet_change(days=16, description="Arrival at inward office of exchange",
+                               stage=Stage.ARRIVED))
+    await first.drain()
+    assert [r["env"]["EMSTUI_CHANGE"] for r in runs(log)] == ["stalled", "stalled"]
+
+
+async def test_quiet_but_normal_first_answers_and_unasked_stalls_do_not_notify(
+        store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    clock = FakeClock()
+    stalled = notifier_for(store, clock, recorder(log), on=frozenset({"stalled"}))
+    stalled.observe(quiet_change(days=13))  # past the warning (7 d), not the alert (14 d)
+    stalled.observe(quiet_change(days=30, old=None))  # a newly added parcel's first answer
+    notifier_for(store, clock, recorder(log)).observe(quiet_change(days=30))  # on: delivered
+    await stalled.drain()
+    assert runs(log) == [] and outbox.history(store) == []

@@ -22,6 +22,7 @@ import pytest
 from emstui import paths
 from emstui.cli import run
 from emstui.clock import FakeClock
+from emstui.official import OPERATORS
 from emstui.once import run_once
 from emstui.s10 import make_number
 from emstui.sim.faults import Decision
@@ -37,7 +38,7 @@ MOVING = make_number("EE", "00000003", "CN")
 REGISTERED = make_number("RR", "00000004", "DE")  # not EMS: only 17TRACK tracks it
 
 PARCEL_KEYS = {"number", "label", "status", "stage", "provider", "changed", "last_event",
-               "events", "error", "next_check", "eta", "destination"}
+               "events", "error", "next_check", "eta", "destination", "destination_operator"}
 EVENT_KEYS = {"time", "time_local", "time_utc", "location", "description", "provider", "code",
               "sources"}
 SGR_RE = re.compile(r"\x1b\[[0-9;]*m")
@@ -190,13 +191,15 @@ def test_once_json_has_exactly_the_documented_keys_and_events_newest_first(
         assert parcel["last_event"]["time_utc"] == journey[-1].time.isoformat()
         assert parcel["last_event"]["time_local"] == journey[-1].time_iso
         assert parcel["destination"] == sim.journeys.journey(DELIVERED).destination.code
+        assert parcel["destination_operator"] == \
+            OPERATORS[parcel["destination"]].name  # type: ignore[index]
     else:  # the EMS tracker gives the scan site's wall time only
         assert parcel["last_event"]["location"] == journey[-1].ems_location
         assert parcel["last_event"]["time"] == " ".join(journey[-1].ems_time.split())
         assert parcel["last_event"]["time_utc"] is None
         assert parcel["last_event"]["time_local"] == \
             journey[-1].local_time.replace(tzinfo=None).isoformat()
-        assert parcel["destination"] is None
+        assert parcel["destination"] is None and parcel["destination_operator"] is None
     assert parcel["eta"] is None  # delivered: 17TRACK no longer estimates
 
 
@@ -213,7 +216,7 @@ def test_once_json_shows_the_eta_window_and_destination_from_17track(
         assert parcel["eta"] is None and parcel["destination"] is None
         return
     assert parcel["destination"] == journey.destination.code
-    assert set(parcel["eta"]) == {"from", "to", "source"}
+    assert set(parcel["eta"]) == {"from", "to", "source", "basis", "samples", "overdue"}
     start = datetime.fromisoformat(parcel["eta"]["from"])
     end = datetime.fromisoformat(parcel["eta"]["to"])
     departed = next(e for e in journey.events if e.code == "EMC")
@@ -640,3 +643,30 @@ def test_an_item_fetched_through_17track_then_the_ems_tracker_shows_each_scan_on
     assert all(len(e["sources"]) == 2 and e["sources"][-1] == "ems" for e in events)
     assert all(e["sources"][0].startswith("17track") for e in events)
     assert parcel["changed"] is False  # nothing new: the EMS tracker saw the same scans
+
+
+def test_once_json_estimates_from_history_when_17track_gives_no_window(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    # Done when: with 3 delivered parcels of a route in the store and no window from the
+    # source, a new parcel of that route gets a window from history and says so.
+    by_destination: dict[str, list[str]] = {}
+    for serial in range(100, 400):
+        number = make_number("EE", f"{serial:08d}", "CN")
+        destination = sim.journeys.assign(number, "normal").destination.code
+        by_destination.setdefault(destination, []).append(number)
+    destination, numbers = next((d, n) for d, n in by_destination.items() if len(n) >= 4)
+    earlier, new = numbers[:3], numbers[3]
+    for days, number in zip((25, 30, 35), earlier, strict=True):
+        sim.journeys.assign(number, "normal", posted_at=sim.sim_now() - timedelta(days=days))
+    assign_last_visible(sim, new, "normal", "EMA")  # posted, not departed: no 17TRACK window
+    write_config(config, sim, [*earlier, new], provider="17track")
+
+    parcels = once(config, clock, as_json=True).parcels()
+
+    assert all(parcels[n]["status"] == "delivered" for n in earlier)
+    assert parcels[new]["destination"] == destination
+    estimate = parcels[new]["eta"]
+    assert estimate["source"] == "history" and estimate["samples"] == 3
+    assert estimate["basis"] == f"from your 3 earlier CN→{destination} EMS parcels"
+    start, end = (datetime.fromisoformat(estimate[k]) for k in ("from", "to"))
+    assert clock.now() < start <= end and estimate["overdue"] is False

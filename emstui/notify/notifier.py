@@ -21,7 +21,7 @@ from typing import Any
 from emstui.changes import Change, CycleFinished, ParcelUpdated
 from emstui.clock import Clock
 from emstui.model import Event
-from emstui.notify import outbox
+from emstui.notify import outbox, stall
 from emstui.notify.settings import NotifySettings
 from emstui.notify.targets import (
     AppriseTarget,
@@ -155,13 +155,36 @@ class Notifier:
             log.warning("notification not queued: %s", exc)
 
     def _queue(self, change: ParcelUpdated) -> None:
+        if not self.queued_targets:
+            return
+        if stall.TRIGGER in self.settings.on:
+            self._queue_stall(change)
         trigger = trigger_of(change, self.settings.on)
-        if trigger is None or not self.queued_targets:
+        if trigger is None:
             return
         now = self.clock.now()
         newest = change.new_events[0] if trigger == "new_event" else change.state.last_event
         key = f"{change.number}:{trigger}:{event_key(newest)}"
         payload = build_payload(change, trigger, label=self.label_of(change.number), now=now)
+        if outbox.record(self.store, key, self.queued_targets, change.number, payload, now=now):
+            self._kick()
+
+    def _queue_stall(self, change: ParcelUpdated) -> None:
+        """Queue the parcel's stall once (keyed by its newest scan). A newly added parcel's
+        first answer is not news, stalled or not, as for status changes."""
+        if change.old_status is None and change.error is None:
+            return
+        now = self.clock.now()
+        found = stall.stall_of(change.state, now)
+        if found is None:
+            return
+        key = f"{change.number}:{stall.TRIGGER}:{event_key(change.state.last_event)}"
+        payload = build_payload(change, stall.TRIGGER, label=self.label_of(change.number),
+                                now=now)
+        name = clean_line(self.label_of(change.number), limit=120) or change.number
+        who = f" ({change.number})" if name != change.number else ""
+        payload["message"] = clean_line(f"{name}{who}: {found.headline}", limit=400)
+        payload["advice"] = found.advice
         if outbox.record(self.store, key, self.queued_targets, change.number, payload, now=now):
             self._kick()
 

@@ -16,7 +16,7 @@ from emstui.durations import DurationError, parse_duration
 # Status values that notify when a parcel turns into them; "any_event" notifies every new scan.
 STATUS_TRIGGERS = ("delivered", "delivery_failed", "available_for_pickup", "in_customs",
                    "exception", "returned", "out_for_delivery", "expired")
-# "stalled" is accepted so configs written for it stay valid; nothing raises it yet.
+# "stalled": no scan for longer than the stage's alert threshold (emstui.notify.stall).
 TRIGGERS = (*STATUS_TRIGGERS, "stalled", "any_event")
 DEFAULT_ON = ("delivered", "delivery_failed", "available_for_pickup", "in_customs",
               "exception", "returned")

@@ -57,6 +57,7 @@ def environment(payload: Mapping[str, Any], *, hidden: Iterable[str] = (),
         "TIME": event.get("time"),
         "TITLE": payload.get("title"),
         "MESSAGE": payload.get("message"),
+        "ADVICE": payload.get("advice"),  # what to do: with stalled parcels
     }
     # Sanitised again here: a payload may have been queued by another (older) process.
     env.update({ENV_PREFIX + key: clean_line(value, limit=500) for key, value in values.items()})

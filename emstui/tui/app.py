@@ -36,15 +36,17 @@ from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from emstui import quota
+from emstui import eta, quota
 from emstui.advice import advise, facts_for
 from emstui.changes import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
 from emstui.config import Config, ConfigError, Parcel
 from emstui.configsync import ConfigDiff, ConfigKeeper
+from emstui.eta import Estimate
 from emstui.model import ParcelState, Status
 from emstui.paths import user_themes_dir
 from emstui.sanitize import clean_block, clean_line
 from emstui.services import Services, engine_settings, watch_items
+from emstui.store import StoreError
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
@@ -118,6 +120,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._parcels: dict[str, Parcel] = {}
         self._states: dict[str, ParcelState] = {}
         self._views: dict[str, ParcelView] = {}
+        self._estimates: dict[str, Estimate] = {}
+        self._estimates_due = True
         self._refreshing: set[str] = set()
         self._dirty: set[str] = set()
         self._all_dirty = True
@@ -328,7 +332,18 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
 
     def _make_view(self, number: str, now: datetime) -> ParcelView:
         return make_view(self._parcels[number], self._states.get(number), now, self.tz,
-                         refreshing=number in self._refreshing)
+                         refreshing=number in self._refreshing,
+                         estimate=self._estimates.get(number))
+
+    def _update_estimates(self) -> set[str]:
+        """Re-estimate arrivals from the store's history; the numbers whose estimate changed."""
+        try:
+            fresh = eta.from_store(self.store, {n: s.facts for n, s in self._states.items()
+                                                if n in self._parcels})
+        except StoreError:
+            return set()  # keep the last estimates; the store's problem is reported elsewhere
+        old, self._estimates = self._estimates, fresh
+        return {n for n in old.keys() | fresh.keys() if old.get(n) != fresh.get(n)}
 
     def _schedule_apply(self) -> None:
         if not self._apply_pending:
@@ -340,6 +355,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._apply_pending = False
         now = self.clock.now()
         rebuilt = self._all_dirty  # config reloaded or edited, or the clock ticked
+        if self._estimates_due:  # at start, after each pass and each config change
+            self._estimates_due = False
+            self._dirty |= self._update_estimates()
         if self._all_dirty:
             self._views = {n: self._make_view(n, now) for n in self._parcels}
             self._all_dirty = False
@@ -377,7 +395,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                  if parcel.added else (state.first_seen if state else None))
         facts = facts_for(number, status=view.status, stage=view.stage, events=events,
                           added=added, last_error=state.last_error if state else None,
-                          error_kind=state.error_kind if state else None, note=parcel.note)
+                          error_kind=state.error_kind if state else None, note=parcel.note,
+                          eta=self._estimates.get(number)
+                          or eta.source_estimate(state.facts if state else None))
         self.detail.show(view, events, advise(facts, self.clock.now()))
 
     def _reapply(self) -> None:
@@ -433,6 +453,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._refreshing -= done
             self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
+            self._estimates_due = True  # deliveries and stages of this pass change them
             if self.start_engine:
                 self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):
@@ -472,6 +493,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
         self.engine.set_watchlist(watch_items(config), engine_settings(config))
         self._all_dirty = True
+        self._estimates_due = True
         self._apply_changes()
         if outside is not None and not outside.empty:
             self.notify(f"The config file had changed on disk ({outside.describe()}); your "

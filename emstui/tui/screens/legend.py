@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from textual.color import Color, ColorParseError
 from textual.content import Content
 
+from emstui.eta_text import OVERDUE_WORD
 from emstui.views import (
     GLYPHS,
     NEXT_MARKS,
@@ -29,6 +30,8 @@ MARKS: tuple[tuple[str, str, str], ...] = (
     (f"19d 4h {QUIET_MARKS['alert']}", "status-exception",
      "much longer: the detail's advice says what to do"),
     ("~5h 12m", "", "last scan, estimated: the scan's time had no zone"),
+    ("27–30 Nov", "", "ETA: expected arrival, by the source or your history"),
+    (f"{OVERDUE_WORD} 3 Dec", "status-attention", "ETA: its window has passed; see the advice"),
     ("due", "", "next check: overdue, runs as soon as it can"),
     (f"{NEXT_MARKS['backoff']} retry 14:05", "status-attention",
      "next check: the last one failed; retried then"),

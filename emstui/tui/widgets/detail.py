@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from emstui.model import Event
+from emstui.official import channels
 from emstui.sanitize import clean_block, clean_line
 from emstui.tui import keymap
 from emstui.views import NO_VALUE, ParcelView, format_event_time
@@ -119,6 +120,20 @@ def advice_content(advice: Sequence[AdviceLike]) -> Content:
     return Content("\n").join(lines)
 
 
+def official_content(view: ParcelView) -> Content:
+    """Where to check the parcel officially: text to type yourself, never a link."""
+    found = channels(origin=view.origin_code, is_ems=view.is_ems,
+                     destination=view.destination or None)
+    if not found:
+        return Content("")
+    lines = [Content.styled("Official channels", "bold underline"),
+             Content.styled("Type these yourself; never follow links in messages.",
+                            "$text-muted")]
+    for channel in found:
+        lines.append(Content.assemble(("  " + channel.what + ": ", "$text-muted"), channel.how))
+    return Content("\n").join(lines)
+
+
 def events_content(events: Sequence[Event], tz: tzinfo) -> Content:
     """The full event log, newest first, times in the user's zone where the instant is known."""
     heading = Content.styled(f"Events ({len(events)}), newest first", "bold underline")
@@ -159,6 +174,7 @@ class DetailPanel(VerticalScroll):
         padding: 0 1;
         & > Static { width: 1fr; }
         & > #detail-advice { margin-top: 1; }
+        & > #detail-official { margin-top: 1; }
         & > #detail-events { margin-top: 1; }
     }
     """
@@ -180,6 +196,7 @@ class DetailPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("No parcel selected.", "$text-muted"), id="detail-facts")
         yield Static(Content(""), id="detail-advice")
+        yield Static(Content(""), id="detail-official")
         yield Static(Content(""), id="detail-events")
 
     def show(self, parcel_view: ParcelView | None, events: Sequence[Event],
@@ -191,7 +208,9 @@ class DetailPanel(VerticalScroll):
         previous, self.number = self.number, parcel_view.number if parcel_view else None
         facts = self.query_one("#detail-facts", Static)
         advice_box = self.query_one("#detail-advice", Static)
+        official_box = self.query_one("#detail-official", Static)
         events_box = self.query_one("#detail-events", Static)
+        official = official_content(parcel_view) if parcel_view else Content("")
         if parcel_view is None:
             facts.update(Content.styled("No parcel selected.", "$text-muted"))
             advice_box.update(Content(""))
@@ -200,6 +219,8 @@ class DetailPanel(VerticalScroll):
             facts.update(facts_content(parcel_view))
             advice_box.update(advice_content(advice))
             events_box.update(events_content(events, self.tz))
+        official_box.update(official)
         advice_box.display = bool(parcel_view and advice)
+        official_box.display = bool(official.plain)
         if previous != self.number:
             self.scroll_home(animate=False)

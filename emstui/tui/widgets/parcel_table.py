@@ -295,6 +295,8 @@ class ParcelTable(DataTable[Text]):
             return text
         if column == "next":
             return self._render_next(view)
+        if column == "eta" and view.eta_overdue:
+            return _cell(view.eta_short, styles["parcel-table--status-attention"])
         value = _TEXT[column](view)
         return _cell(value or NO_VALUE, "" if value else muted)
 
