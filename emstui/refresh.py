@@ -59,6 +59,9 @@ from emstui.store import ProviderPause, ScheduleRow, Store
 log = logging.getLogger("emstui.refresh")
 
 MAX_WAIT = 300.0  # re-evaluate due times at least this often (clock jumps, suspend/resume)
+# The engine plans from its own copy of every parcel's due time, updated as it stores results;
+# it re-reads the store's this often to see what other processes (cron `--once`) wrote.
+SCHEDULE_REREAD = timedelta(seconds=MAX_WAIT)
 # A provider pause at most this long is waited out inside a pass; a longer one sends the
 # waiting parcels to the next source. 17TRACK's 429s come with pauses of about a second, while
 # the EMS tracker it would fall back to does one parcel per second: waiting is far cheaper.
@@ -182,6 +185,9 @@ class RefreshEngine:
         self.limits = limits  # None: this process is alone (memory store, demo)
         self.progress: Progress | None = None  # while parcels are in flight
         self._watch = {item.number: item for item in watch}
+        self._schedule: dict[str, ScheduleRow] = {}
+        self._schedule_read: datetime | None = None  # None: read it on the next wake
+        self._candidates: dict[str, list[str]] = {}
         self._sync_pauses(clock.now())
 
     # ---- configuration -------------------------------------------------------------------
@@ -190,6 +196,8 @@ class RefreshEngine:
                       settings: EngineSettings | None = None) -> None:
         """Replace the watch list (after a config change). Paused providers get another chance."""
         self._watch = {item.number: item for item in items}
+        self._schedule_read = None
+        self._candidates.clear()
         if self.limits is not None:
             self.limits.config_changed(list(self._slots))
         if settings is not None:
@@ -260,7 +268,15 @@ class RefreshEngine:
     # ---- choosing providers --------------------------------------------------------------
 
     def candidates(self, number: str) -> list[str]:
-        """Providers that may track `number`, most preferred first."""
+        """Providers that may track `number`, most preferred first (remembered until the
+        watchlist changes or a provider refuses the number: the engine asks for every parcel
+        on every wake)."""
+        known = self._candidates.get(number)
+        if known is None:
+            known = self._candidates[number] = self._find_candidates(number)
+        return known
+
+    def _find_candidates(self, number: str) -> list[str]:
         item = self._watch.get(number)
         refused = self._unsupported.get(number, set())
         if item is not None and item.provider:
@@ -321,11 +337,26 @@ class RefreshEngine:
                 due.append(number)
         return due
 
+    def schedule(self, now: datetime) -> dict[str, ScheduleRow]:
+        """Every watched parcel's due time: the engine's copy, read again from the store every
+        `SCHEDULE_REREAD` (and after the watchlist changed)."""
+        if self._schedule_read is None or not (
+                self._schedule_read <= now < self._schedule_read + SCHEDULE_REREAD):
+            self._schedule = self.store.schedule(self._watch)
+            self._schedule_read = now
+        return self._schedule
+
+    def _scheduled(self, state: ParcelState | None) -> None:
+        """Keep the engine's copy of a parcel's due time as it was just stored."""
+        if state is not None:
+            self._schedule[state.number] = ScheduleRow(state.number, state.last_checked,
+                                                       state.next_due, state.error_kind)
+
     def _compute_next_wake(
             self, now: datetime,
             states: Mapping[str, ParcelState | ScheduleRow] | None = None) -> datetime | None:
         if states is None:
-            states = self.store.schedule(self._watch)
+            states = self.schedule(now)
         best: datetime | None = None
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -382,7 +413,7 @@ class RefreshEngine:
             while not self._stopping:
                 now = self.clock.now()
                 self._sync_pauses(now)
-                states = self.store.schedule(self._watch)
+                states = self.schedule(now)
                 numbers = set(self.due_numbers(now, states)) | (self._forced - self.in_flight)
                 numbers = {n for n in numbers if self._ready_or_unsourced(n, now)}
                 self._forced -= numbers
@@ -441,7 +472,7 @@ class RefreshEngine:
             seconds=max(self.settings.interval, self.settings.min_interval)))
         self._sync_pauses(now)
         if numbers is None:
-            wanted = self.due_numbers(now, self.store.schedule(self._watch))
+            wanted = self.due_numbers(now, self.schedule(now))
         else:
             wanted = [n for n in dict.fromkeys(numbers)
                       if n in self._watch and not self._watch[n].archived]
@@ -462,6 +493,8 @@ class RefreshEngine:
             await self._run_pass(wanted, report)
         finally:
             self.in_flight.difference_update(wanted)
+            if report.elsewhere:  # another process stored these: take its due times
+                self._schedule.update(self.store.schedule(report.elsewhere))
             self._progressed(report, len(wanted) - report.progressed)
             if not self.in_flight:
                 self.progress = None
@@ -677,6 +710,7 @@ class RefreshEngine:
             return False
         if error.kind == "unsupported":
             self._unsupported.setdefault(number, set()).add(pid)
+            self._candidates.pop(number, None)
             if self.candidates(number):
                 return True
             reason = f"{pid}: {error.message}"
@@ -712,6 +746,7 @@ class RefreshEngine:
         if result.changed:
             report.changed.add(number)
         state = self.store.state(number)
+        self._scheduled(state)
         if state is not None:
             self._emit(ParcelUpdated(number, state, result.new_events, result.old_status,
                                      result.status_changed))
@@ -728,6 +763,7 @@ class RefreshEngine:
         self.store.record_error(number, kind=kind, message=message, checked_at=now,
                                 next_due=due, backoff_level=level)
         state = self.store.state(number)
+        self._scheduled(state)
         if state is not None:
             self._emit(ParcelUpdated(number, state, error=message))
 

@@ -550,3 +550,31 @@ def test_time_left_reads_in_seconds_minutes_then_hours() -> None:
     assert [format_left(s) for s in (0.2, 42, 61, 1260, 3600 * 5.5, 7200)] == [
         "~1 s left", "~42 s left", "~1 min left", "~21 min left", "~5 h 30 min left",
         "~2 h left"]
+
+
+async def test_the_engine_plans_from_its_own_schedule_and_rereads_the_store_every_five_minutes(
+        store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A, B], interval=3600)
+    await engine.refresh()
+    reads: list[int] = []
+    original = store.schedule
+
+    def counting(numbers=None):
+        reads.append(1)
+        return original(numbers)
+
+    store.schedule = counting  # type: ignore[method-assign]
+    first = engine._compute_next_wake(clock.now())
+    assert first == clock.now() + timedelta(seconds=3600)
+    clock.advance(60)
+    engine._compute_next_wake(clock.now())
+    assert reads == []  # the copy read for the pass (and updated by it) serves both wakes
+    # Another process checks A later and stores a later due time: seen at the next re-read.
+    later = clock.now() + timedelta(hours=5)
+    store.set_next_due(A, later)
+    store.set_next_due(B, later)
+    assert engine._compute_next_wake(clock.now()) == first
+    clock.advance(refresh_module.SCHEDULE_REREAD.total_seconds())
+    assert engine._compute_next_wake(clock.now()) == later
+    assert reads == [1]
