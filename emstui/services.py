@@ -10,8 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from emstui import paths
 from emstui.changes import Change
@@ -25,6 +24,9 @@ from emstui.ratelimit import RateLimiter
 from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
 from emstui.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
 from emstui.store import Store
+
+if TYPE_CHECKING:
+    import httpx
 
 SEVENTEENTRACK_SIGNUP = "https://api.17track.net"
 
