@@ -10,8 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from emstui.config import Config, ProviderSettings, key_env_name, load_config, paths
 from emstui.config.notify import parse_notify
@@ -24,6 +23,9 @@ from emstui.providers.base import Provider
 from emstui.providers.ratelimit import RateLimiter
 from emstui.store import Store
 from emstui.store.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
+
+if TYPE_CHECKING:
+    import httpx
 
 SEVENTEENTRACK_SIGNUP = "https://api.17track.net"
 

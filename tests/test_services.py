@@ -37,8 +37,9 @@ def test_apply_config_gives_the_engine_the_new_watch_list_and_keeps_the_config(
 def test_aclose_closes_the_http_clients_and_the_store_once(tmp_path: Path) -> None:
     config = load_config(_config(tmp_path, EMS_ONLY))
     services = build_services(config=config, store_path=tmp_path / "history.sqlite3")
+    # Clients are made on first use (providers/http.LazyClient): use them, as a pass would.
+    clients = [p._http.get() for p in services.providers.values()]  # type: ignore[attr-defined]
     asyncio.run(services.aclose())
     asyncio.run(services.aclose())  # a second call is harmless
-    clients = [p._client for p in services.providers.values()]  # type: ignore[attr-defined]
     assert clients and all(client.is_closed for client in clients)
     assert services.closed

@@ -31,6 +31,7 @@ from emstui.core import s10
 from emstui.core.clock import Clock, SystemClock
 from emstui.core.model import ErrorKind
 from emstui.core.sanitize import clean_line
+from emstui.engine.progress import PARCELS_PER_SECOND, format_span, pass_seconds
 from emstui.present import quota as quota_watch
 from emstui.present.output import write_coloured
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES, make_provider
@@ -141,6 +142,7 @@ def run_doctor(config_file: Path, *, number: str | None = None, capture: Path | 
     doctor.open_store(store_path)
     try:
         asyncio.run(doctor.check_sources(number))
+        doctor.check_pace()
         if capture is not None:
             doctor.save_capture(capture)
     finally:
@@ -190,8 +192,16 @@ class _Doctor:
             return
         if self.store.recovery_message:
             self.say("history", "warn", self.store.recovery_message)
+            return
+        try:  # the full check: opening runs the page check at most daily
+            problems = self.store.integrity_problems()
+        except StoreError as exc:
+            problems = [str(exc)]
+        if problems:
+            self.say("history", "fail", f"{where} is damaged: {'; '.join(problems[:3])}. "
+                     "Move it aside (emstui then starts a new history) or restore a backup")
         else:
-            self.say("history", "ok", f"{where}")
+            self.say("history", "ok", f"{where} (integrity checked)")
 
     def close(self) -> None:
         if self.store is not None:
@@ -207,6 +217,38 @@ class _Doctor:
         for pid in self._configured():
             settings = self.config.providers.get(pid) or ProviderSettings(id=pid)
             await self._check_source(pid, settings, number)
+
+    def check_pace(self) -> None:
+        """How long a pass of the watchlist takes with the sources in use, against the
+        refresh interval: without a 17TRACK key, a few thousand EMS items no longer fit."""
+        configured = self._configured()
+        usable = [pid for pid in configured
+                  if pid != "17track" or self._has_key(pid)]
+        by_source: dict[str, int] = {}
+        for parcel in self.config.parcels:
+            if parcel.archived:
+                continue
+            for pid in ([parcel.provider] if parcel.provider else usable):
+                if pid in usable and (pid != "ems" or _is_ems(parcel.number)):
+                    by_source[pid] = by_source.get(pid, 0) + 1
+                    break
+        if not by_source:
+            return
+        seconds = pass_seconds(by_source)
+        parts = [f"{_count(n, 'parcel')} via {PROVIDER_NAMES.get(pid, pid)} "
+                 f"(~{PARCELS_PER_SECOND.get(pid, 1.0):g}/s)" for pid, n in by_source.items()]
+        interval = self.config.refresh.interval
+        line = f"a full pass takes {format_span(seconds)}: {', '.join(parts)}"
+        if seconds > interval:
+            self.say("pace", "warn", f"{line}; longer than refresh.interval "
+                     f"({format_span(interval)}), so parcels are checked less often than it "
+                     "says. A 17TRACK key (~100 parcels/s) covers any watchlist")
+        else:
+            self.say("pace", "ok", line)
+
+    def _has_key(self, pid: str) -> bool:
+        settings = self.config.providers.get(pid)
+        return settings is not None and settings.key is not None
 
     async def _check_source(self, pid: str, settings: ProviderSettings,
                             number: str | None) -> None:
@@ -413,3 +455,11 @@ def _count(n: int, noun: str) -> str:
 def normalise_number(raw: str) -> str:
     """The CLI's --number, validated like `emstui check` (InvalidNumber: exit 3)."""
     return s10.parse(raw).value
+
+
+def _is_ems(number: str) -> bool:
+    try:
+        parsed = s10.parse(number)
+    except s10.InvalidNumber:
+        return False
+    return parsed.is_s10 and parsed.is_ems

@@ -14,30 +14,21 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from emstui import __version__
 from emstui.cli.exitcodes import ExitCode, epilog
-from emstui.config import (
-    Config,
-    ConfigError,
-    ConfigWriteError,
-    add_parcel,
-    check_interval,
-    example_config_text,
-    init_config,
-    load_config,
-    paths,
-    remove_parcel,
-    save_config,
-    update_config,
-)
 from emstui.core import s10
-from emstui.core.durations import DurationError, parse_duration
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.present.output import safe
 from emstui.providers import PROVIDER_IDS
-from emstui.store import Store, StoreError, StoreFullError
+
+# Each command imports what it needs when it runs: `emstui check` (offline, often typed by
+# hand or run over many numbers from a script) needs s10 only, not the config, the store or
+# asyncio (bench/cli_start.py measures it).
+if TYPE_CHECKING:
+    from emstui.config import Config
+    from emstui.store import Store
 
 NOT_A_TERMINAL = "not a terminal: use `emstui --once` for cron and scripts"
 
@@ -205,6 +196,15 @@ def cmd_check(numbers: Sequence[str], out: TextIO) -> int:
 
 
 def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from emstui.config import (
+        add_parcel,
+        check_interval,
+        load_config,
+        save_config,
+        update_config,
+    )
+    from emstui.core.durations import DurationError, parse_duration
+
     interval = None
     if args.interval:
         try:
@@ -234,6 +234,8 @@ def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
 
 def open_store(store_file: Path, err: TextIO) -> Store:
     """Open the history; a damaged one moved aside is told on stderr, in one line."""
+    from emstui.store import Store
+
     store = Store(store_file)
     notice = store.take_recovery_notice("cli")
     if notice:
@@ -242,6 +244,8 @@ def open_store(store_file: Path, err: TextIO) -> Store:
 
 
 def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from emstui.config import load_config, paths, remove_parcel, update_config
+
     current = load_config(config_file)
     number = s10.normalize(args.number)
     update_config(config_file, lambda config: remove_parcel(config, number),
@@ -257,6 +261,8 @@ def cmd_remove(config_file: Path, args: argparse.Namespace, out: TextIO, err: Te
 
 
 def _require_config(config: Config) -> None:
+    from emstui.config import ConfigError
+
     if not config.exists:
         raise ConfigError("no config file here", path=config.path,
                           hint="Check --config and EMSTUI_CONFIG (`emstui locate config`), or "
@@ -264,6 +270,8 @@ def _require_config(config: Config) -> None:
 
 
 def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from emstui.config import load_config, paths
+
     config = load_config(config_file)
     _require_config(config)
     states = {}
@@ -300,6 +308,7 @@ def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
 
 def cmd_locate(config_file: Path, what: str, out: TextIO) -> int:
     from emstui.cli.crashlog import log_file
+    from emstui.config import paths
 
     where = {"config": config_file, "data": paths.data_dir(),
              "themes": paths.user_themes_dir(config_file), "log": log_file()}[what]
@@ -308,6 +317,8 @@ def cmd_locate(config_file: Path, what: str, out: TextIO) -> int:
 
 
 def cmd_config(config_file: Path, action: str, out: TextIO, err: TextIO) -> int:
+    from emstui.config import ConfigError, example_config_text, init_config, load_config
+
     if action == "example":
         out.write(example_config_text())
         return ExitCode.OK
@@ -418,6 +429,24 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except s10.InvalidNumber as exc:
         err.write(f"emstui: {exc}\n")
         return ExitCode.INVALID
+    except BrokenPipeError:
+        raise  # the entry point ends quietly: the reader went away
+    except KeyboardInterrupt:
+        err.write("emstui: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except Exception as exc:
+        return _report_error(exc, err)
+
+
+def _report_error(exc: Exception, err: TextIO) -> int:
+    """One line for a failed command, and its exit code. The config and store modules are
+    imported here, not at start-up: a command that never loaded them cannot raise their
+    errors, and `check` stays cheap."""
+    from emstui.config import ConfigError, ConfigWriteError
+    from emstui.store import StoreError, StoreFullError
+
+    try:
+        raise exc
     except ConfigWriteError as exc:
         err.write(f"emstui: {exc.describe()}\n")
         return ExitCode.IO
@@ -433,14 +462,9 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except StoreError as exc:
         err.write(f"emstui: history store: {exc}\n")
         return ExitCode.IO
-    except BrokenPipeError:
-        raise  # the entry point ends quietly: the reader went away
     except OSError as exc:
         err.write(f"emstui: {_os_error_line(exc)}\n")
         return ExitCode.IO
-    except KeyboardInterrupt:
-        err.write("emstui: interrupted\n")
-        return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: never a traceback on the user's terminal
         from emstui.cli.crashlog import record_crash
 
@@ -453,9 +477,11 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
               terminal: bool | None) -> int:
-    config_file = paths.config_path(args.config)
     if args.command == "check":
         return cmd_check(args.numbers, out)
+    from emstui.config import paths
+
+    config_file = paths.config_path(args.config)
     if args.command == "add":
         return cmd_add(config_file, args, out)
     if args.command == "import":

@@ -13,17 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, TextIO, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from emstui.cli.exitcodes import ExitCode
 from emstui.config import Parcel, load_config
 from emstui.core.clock import Clock
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
 from emstui.core.sanitize import clean_line, json_dumps
-from emstui.engine.engine import CycleReport
-from emstui.engine.events import Change, ParcelUpdated
+from emstui.engine.engine import CycleReport, RefreshEngine
+from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
 from emstui.present import eta, quota
 from emstui.present.eta import Estimate
@@ -32,6 +30,9 @@ from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
+
+if TYPE_CHECKING:
+    import httpx
 
 ONCE_META_KEY = "once.last_run"
 # Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
@@ -56,6 +57,13 @@ class OnceRow:
     events: tuple[Event, ...]
     changed: bool
     error: RowError | None
+
+    @property
+    def last_event(self) -> Event | None:
+        """The newest event: from the events when loaded (JSON), else the stored summary."""
+        if self.events:
+            return self.events[0]
+        return self.state.last_event if self.state is not None else None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -107,15 +115,19 @@ def _eta_field(row: OnceRow, now: datetime,
 
 def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
                  *, changed_since: datetime | None, include_all: bool,
-                 untrackable: Mapping[str, str] | None = None) -> list[OnceRow]:
+                 untrackable: Mapping[str, str] | None = None, with_events: bool = True,
+                 states: Mapping[str, ParcelState] | None = None) -> list[OnceRow]:
     """One row per watched (non-archived) parcel, with what this run learnt about it.
 
     A parcel has changed when its status or events changed after `changed_since` (the previous
     run's mark: whoever fetched the change, this run or the TUI), or, without a previous run,
-    during this run. Without `include_all` only changed parcels get a row.
+    during this run. Without `include_all` only changed parcels get a row. Every event of a
+    row's parcel is read only `with_events` (JSON prints them); text needs only the summary
+    columns `states` already holds (one query for every parcel).
     """
     active = [p for p in parcels if not p.archived]
-    states = store.states([p.number for p in active])
+    if states is None:
+        states = store.states([p.number for p in active])
     changed = store.changed_since(changed_since) if changed_since is not None \
         else report.changed
     rows = []
@@ -125,8 +137,8 @@ def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
         error = row_error(parcel.number, state, report, untrackable or {})
         if not include_all and not is_changed:
             continue
-        rows.append(OnceRow(parcel.number, parcel.label, state,
-                            tuple(store.events(parcel.number)), is_changed, error))
+        events = tuple(store.events(parcel.number)) if with_events else ()
+        rows.append(OnceRow(parcel.number, parcel.label, state, events, is_changed, error))
     return rows
 
 
@@ -145,7 +157,7 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
     parcels = []
     for row in rows:
         state = row.state
-        last = row.events[0] if row.events else None
+        last = row.last_event
         parcels.append({
             "number": row.number,
             "label": row.label,
@@ -194,7 +206,7 @@ def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
     for row in rows:
         state = row.state
         status = state.status.value if state else "unknown"
-        last = row.events[0] if row.events else None
+        last = row.last_event
         when, exact = when_it_happened(last) if last else (None, False)
         # A wall time without offset is the scan site's clock read as UTC: say it is rough.
         age = (format_age(now - when) if exact else f"~{format_age(now - when)}") if when else ""
@@ -304,16 +316,18 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         also = f" ({archived} archived)" if archived else ""
         err.write(f"emstui: the watchlist is empty{also}: nothing to refresh. `emstui add "
                   "NUMBER` (or `a` in the monitor) starts watching a parcel\n")
-    done = 0
+    engine: RefreshEngine | None = None
 
     def on_change(change: Change) -> None:
-        nonlocal done
-        if isinstance(change, ParcelUpdated):
-            done += 1
-            progress(f"refreshing {done}/{total}", err)
+        # On a terminal: how far the pass is, at what rate, who makes it wait, time left.
+        if engine is not None and isinstance(change, ParcelUpdated | ProviderStateChanged):
+            text = engine.progress_text()
+            if text:
+                progress(text, err)
 
     services = build_services(config=config, clock=clock, store_path=store_path,
                               transports=transports, listener=on_change, audience="once")
+    engine = services.engine
     if services.notifier is not None:
         services.notifier.report = lambda line: err.write(f"emstui: {line}\n")
     interrupted = False
@@ -344,10 +358,14 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         # next run reports what changed after it, so nothing is reported twice (a mark taken
         # when the run started would repeat every change this run stored) or lost.
         mark = services.clock.now()
+        active = [p.number for p in config.parcels if not p.archived]
+        # Text shows one summary line per parcel; JSON shows everything about each parcel.
+        states = store.states(active) if as_json else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
-                            include_all=not changed_only, untrackable=untrackable)
+                            include_all=not changed_only, untrackable=untrackable,
+                            with_events=as_json, states=states)
         if changed_only and previous is None:
-            rows = [r for r in rows if r.events]  # first run: report what we know
+            rows = [r for r in rows if r.last_event]  # first run: report what we know
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if as_json:
@@ -365,8 +383,7 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         low_quota = quota.current_warning(store, services.providers)
         if low_quota:
             err.write(f"emstui: 17track: warning: {low_quota}\n")
-        active = [p.number for p in config.parcels if not p.archived]
-        return exit_code(report, store.states(active), untrackable)
+        return exit_code(report, states, untrackable)
     finally:
         asyncio.run(services.aclose())  # the sources are released already: closes the store
 

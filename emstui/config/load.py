@@ -40,9 +40,9 @@ from emstui.config.schema import (
     _Bad,
     _got,
     _Key,
+    _parse_number,
     key_problem,
 )
-from emstui.core import s10
 
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
 DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
@@ -334,7 +334,7 @@ class _Loader:
         )
 
     def _parcel_warnings(self, parcel: Parcel, prefix: str) -> None:
-        number = s10.parse(parcel.number)
+        number = _parse_number(parcel.number)
         for warning in number.warnings:
             self.warn(f"{prefix}.number", f"{parcel.number}: {warning}")
         if parcel.provider == "ems" and not number.is_ems:

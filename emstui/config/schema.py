@@ -4,6 +4,7 @@ path and a fix."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
@@ -267,12 +268,17 @@ def _date(value: Any, key: str) -> date:
     raise _Bad(f"expected a date such as 2026-11-20 (no quotes), got {_got(value)}")
 
 
+# Each parcel's number is parsed to validate it, then again (already normalised) for its
+# warnings: remember the last few, so a 20,000-parcel config does not parse 40,000 times.
+_parse_number = functools.lru_cache(maxsize=256)(s10.parse)
+
+
 def _number(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise _Bad(f"expected the tracking number as a string, got {_got(value)}",
                    'Quote it: number = "EE123456785CN"')
     try:
-        return s10.parse(value).value
+        return _parse_number(value).value
     except s10.InvalidNumber as error:
         raise _Bad(str(error), "Fix the number, or remove this [[parcels]] entry") from None
 

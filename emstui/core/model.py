@@ -104,8 +104,20 @@ class HealthState(StrEnum):
     QUOTA = "quota"
     GONE = "gone"
 
+
+
+class PauseKind(StrEnum):
+    """Why every process leaves a source alone for a while (a stored provider pause)."""
+
+    BACKOFF = "backoff"
+    RATELIMIT = "ratelimit"  # HTTP 429: the health says "backoff", the retry is a RateLimitedError
+    OFFLINE = "offline"
+    AUTH = "auth"
+    QUOTA = "quota"
+    GONE = "gone"
+
     @classmethod
-    def parse_pause(cls, value: str) -> HealthState:
+    def parse(cls, value: str) -> PauseKind:
         """A stored pause's kind; one this version does not know reads as a backoff."""
         try:
             return cls(value)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import httpx
-
 MIN_INTERVAL = 15 * 60  # never poll one parcel more often than this automatically
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -31,6 +29,8 @@ def is_loopback_host(host: str) -> bool:
 
 def check_base_url(url: str, *, setting: str) -> str:
     """Return `url` if https (or http to a loopback host); else ValueError naming `setting`."""
+    import httpx  # here: loading a config must not import the HTTP stack (bench/cli_start.py)
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:

@@ -164,6 +164,8 @@ class InvalidNumber(ValueError):
 
 def normalize(raw: str) -> str:
     """NFKC-fold (full-width forms), drop whitespace, dashes and invisibles, upper-case ASCII."""
+    if raw.isascii() and raw.isalnum():  # already clean (every stored number): nothing to fold
+        return raw.upper()
     folded = unicodedata.normalize("NFKC", raw)
     kept = "".join(ch for ch in folded if not _is_separator(ch))
     # Only ASCII is upper-cased: str.upper() would turn 'ı' into 'I' or 'ß' into 'SS' and hide

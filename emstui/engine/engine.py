@@ -8,9 +8,13 @@ Rules it keeps:
 - a parcel is never refreshed twice at once; asking for a parcel already in flight coalesces;
 - per provider, batches in flight are bounded by its concurrency, and every HTTP request a
   provider makes waits for a slot of its own `RateLimiter`, so emstui never causes a 429;
-- temporary failures and 429s back a provider off (full jitter, Retry-After honoured) and its
-  parcels fall back to the next configured provider that supports them; authentication, quota
-  and endpoint-gone failures pause the provider until the configuration changes;
+- temporary failures and 429s back a provider off (full jitter, Retry-After honoured). A short
+  pause (up to `PAUSE_WAIT_LIMIT`, ending before the pass's deadline) is a pause: batches
+  waiting for the provider wait for it, and a batch answered 429 is sent again after it, so one
+  429 never hands a pass to a slower source. Parcels fall back to the next configured provider
+  that supports them when the first cannot serve them (refused, failed) or its pause is long;
+  authentication, quota and endpoint-gone failures pause the provider until the configuration
+  changes;
 - connection failures everywhere are one "offline" state, not an error on every parcel;
 - each batch's results are stored as soon as they arrive, so cancelling loses nothing fetched.
 """
@@ -25,7 +29,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from emstui.core.clock import Clock
-from emstui.core.model import ErrorKind, HealthState, ParcelState, Stage, Status, Tracking
+from emstui.core.model import (
+    ErrorKind,
+    HealthState,
+    ParcelState,
+    PauseKind,
+    Stage,
+    Status,
+    Tracking,
+)
 from emstui.core.sanitize import clean_line
 from emstui.engine.backoff import Backoff
 from emstui.engine.events import (
@@ -36,6 +48,7 @@ from emstui.engine.events import (
     RefreshStarted,
 )
 from emstui.engine.health import ProviderHealth
+from emstui.engine.progress import Progress
 from emstui.engine.schedule import MIN_INTERVAL, Policy, error_delay, next_due
 from emstui.providers.base import (
     AuthenticationError,
@@ -48,12 +61,20 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
-from emstui.store import ProviderPause, Store
+from emstui.store import ProviderPause, ScheduleRow, Store
 from emstui.store.shared_limits import PERSISTENT_KINDS, SharedLimits
 
-log = logging.getLogger("emstui.engine.engine")
+log = logging.getLogger("emstui.refresh")  # the name log files have always shown
 
 MAX_WAIT = 300.0  # re-evaluate due times at least this often (clock jumps, suspend/resume)
+# The engine plans from its own copy of every parcel's due time, updated as it stores results;
+# it re-reads the store's this often to see what other processes (cron `--once`) wrote.
+SCHEDULE_REREAD = timedelta(seconds=MAX_WAIT)
+# A provider pause at most this long is waited out inside a pass; a longer one sends the
+# waiting parcels to the next source. 17TRACK's 429s come with pauses of about a second, while
+# the EMS tracker it would fall back to does one parcel per second: waiting is far cheaper.
+PAUSE_WAIT_LIMIT = 60.0
+RATE_LIMIT_RETRIES = 3  # times one batch is sent again after a 429 within a pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +117,8 @@ class CycleReport:
     failed: dict[str, str] = field(default_factory=dict)  # number -> why, for parcels not refreshed
     requests: int = 0
     elsewhere: set[str] = field(default_factory=set)  # refreshed by another emstui process
+    deadline: datetime | None = None  # pauses ending later are not waited for in this pass
+    progressed: int = 0  # parcels of this pass counted as done in the engine's progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +151,19 @@ class _ProviderSlot:
     def available(self, now: datetime) -> bool:
         return self.paused is None and not self.backoff.blocked(now)
 
+    def short_pause(self, now: datetime, deadline: datetime | None) -> bool:
+        """Told to slow down (429), briefly enough (and ending before `deadline`) to wait for
+        it. A backoff after failures (5xx, offline) means the source cannot serve now: its
+        parcels go to the next source instead."""
+        until = self.backoff.until
+        if self.paused is not None or until is None or until <= now:
+            return False
+        if not isinstance(self.last_error, RateLimitedError):
+            return False
+        if deadline is not None and until > deadline:
+            return False
+        return (until - now).total_seconds() <= PAUSE_WAIT_LIMIT
+
 
 class RefreshEngine:
     def __init__(self, *, store: Store, providers: Mapping[str, Provider], clock: Clock,
@@ -155,7 +191,11 @@ class RefreshEngine:
         self.last_cycle: CycleReport | None = None
         self.next_wake: datetime | None = None
         self.limits = limits  # None: this process is alone (memory store, demo)
+        self.progress: Progress | None = None  # while parcels are in flight
         self._watch = {item.number: item for item in watch}
+        self._schedule: dict[str, ScheduleRow] = {}
+        self._schedule_read: datetime | None = None  # None: read it on the next wake
+        self._candidates: dict[str, list[str]] = {}
         self._sync_pauses(clock.now())
 
     # ---- configuration -------------------------------------------------------------------
@@ -164,6 +204,8 @@ class RefreshEngine:
                       settings: EngineSettings | None = None) -> None:
         """Replace the watch list (after a config change). Paused providers get another chance."""
         self._watch = {item.number: item for item in items}
+        self._schedule_read = None
+        self._candidates.clear()
         if self.limits is not None:
             self.limits.config_changed(list(self._slots))
         if settings is not None:
@@ -193,20 +235,22 @@ class RefreshEngine:
         pid = slot.provider.id
         if pause.kind in PERSISTENT_KINDS:
             if slot.paused is None:
-                error_type = {HealthState.AUTH: AuthenticationError,
-                              HealthState.QUOTA: QuotaExhaustedError}.get(pause.kind,
+                error_type = {PauseKind.AUTH: AuthenticationError,
+                              PauseKind.QUOTA: QuotaExhaustedError}.get(pause.kind,
                                                                           EndpointGoneError)
                 slot.paused = error_type(pid, pause.message)
                 slot.last_error = slot.paused
-                self._set_health(slot, pause.kind, pause.message, pause.until)
+                self._set_health(slot, HealthState(pause.kind.value), pause.message,
+                                 pause.until)
             return
         if slot.backoff.until is not None and slot.backoff.until >= pause.until:
             return
         slot.backoff.until = pause.until
         slot.backoff.failures = max(slot.backoff.failures, pause.failures)
-        offline = pause.kind == HealthState.OFFLINE
-        slot.last_error = (TemporaryError(pid, pause.message, offline=offline)
-                           if pause.kind in (HealthState.OFFLINE, HealthState.BACKOFF) else
+        offline = pause.kind == PauseKind.OFFLINE
+        slot.last_error = (RateLimitedError(pid, pause.message) if pause.kind == PauseKind.RATELIMIT
+                           else TemporaryError(pid, pause.message, offline=offline)
+                           if pause.kind in (PauseKind.OFFLINE, PauseKind.BACKOFF) else
                            BadResponseError(pid, pause.message))
         self._set_health(slot, HealthState.OFFLINE if offline else HealthState.BACKOFF,
                          pause.message, pause.until)
@@ -235,7 +279,15 @@ class RefreshEngine:
     # ---- choosing providers --------------------------------------------------------------
 
     def candidates(self, number: str) -> list[str]:
-        """Providers that may track `number`, most preferred first."""
+        """Providers that may track `number`, most preferred first (remembered until the
+        watchlist changes or a provider refuses the number: the engine asks for every parcel
+        on every wake)."""
+        known = self._candidates.get(number)
+        if known is None:
+            known = self._candidates[number] = self._find_candidates(number)
+        return known
+
+    def _find_candidates(self, number: str) -> list[str]:
         item = self._watch.get(number)
         refused = self._unsupported.get(number, set())
         if item is not None and item.provider:
@@ -267,7 +319,8 @@ class RefreshEngine:
         item = self._watch.get(number)
         return item.interval if item and item.interval else self.settings.interval
 
-    def _due_at(self, state: ParcelState | None, now: datetime) -> datetime | None:
+    def _due_at(self, state: ParcelState | ScheduleRow | None,
+                now: datetime) -> datetime | None:
         if state is None or state.last_checked is None or state.number in self._forced:
             return now
         if state.error_kind == ErrorKind.NO_SOURCE and self.candidates(state.number):
@@ -284,7 +337,8 @@ class RefreshEngine:
             times.append(slot.backoff.until if slot.backoff.blocked(now) else now)
         return min(times) if times else None
 
-    def due_numbers(self, now: datetime, states: Mapping[str, ParcelState]) -> list[str]:
+    def due_numbers(self, now: datetime,
+                    states: Mapping[str, ParcelState | ScheduleRow]) -> list[str]:
         due = []
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -294,10 +348,26 @@ class RefreshEngine:
                 due.append(number)
         return due
 
-    def _compute_next_wake(self, now: datetime,
-                           states: Mapping[str, ParcelState] | None = None) -> datetime | None:
+    def schedule(self, now: datetime) -> dict[str, ScheduleRow]:
+        """Every watched parcel's due time: the engine's copy, read again from the store every
+        `SCHEDULE_REREAD` (and after the watchlist changed)."""
+        if self._schedule_read is None or not (
+                self._schedule_read <= now < self._schedule_read + SCHEDULE_REREAD):
+            self._schedule = self.store.schedule(self._watch)
+            self._schedule_read = now
+        return self._schedule
+
+    def _scheduled(self, state: ParcelState | None) -> None:
+        """Keep the engine's copy of a parcel's due time as it was just stored."""
+        if state is not None:
+            self._schedule[state.number] = ScheduleRow(state.number, state.last_checked,
+                                                       state.next_due, state.error_kind)
+
+    def _compute_next_wake(
+            self, now: datetime,
+            states: Mapping[str, ParcelState | ScheduleRow] | None = None) -> datetime | None:
         if states is None:
-            states = self.store.states(self._watch)
+            states = self.schedule(now)
         best: datetime | None = None
         for number, item in self._watch.items():
             if item.archived or number in self.in_flight:
@@ -354,7 +424,7 @@ class RefreshEngine:
             while not self._stopping:
                 now = self.clock.now()
                 self._sync_pauses(now)
-                states = self.store.states(self._watch)
+                states = self.schedule(now)
                 numbers = set(self.due_numbers(now, states)) | (self._forced - self.in_flight)
                 numbers = {n for n in numbers if self._ready_or_unsourced(n, now)}
                 self._forced -= numbers
@@ -409,28 +479,36 @@ class RefreshEngine:
         flight elsewhere are skipped (their running refresh serves this request too).
         """
         now = self.clock.now()
-        report = CycleReport(started=now)
+        report = CycleReport(started=now, deadline=now + timedelta(
+            seconds=max(self.settings.interval, self.settings.min_interval)))
         self._sync_pauses(now)
         if numbers is None:
-            states = self.store.states(self._watch)
-            wanted = self.due_numbers(now, states)
+            wanted = self.due_numbers(now, self.schedule(now))
         else:
             wanted = [n for n in dict.fromkeys(numbers)
                       if n in self._watch and not self._watch[n].archived]
             if not force:
-                states = self.store.states(wanted)
-                wanted = [n for n in wanted if (at := self._due_at(states.get(n), now))
+                schedule = self.store.schedule(wanted)
+                wanted = [n for n in wanted if (at := self._due_at(schedule.get(n), now))
                           is not None and at <= now]
         wanted = [n for n in wanted if n not in self.in_flight]
         if not wanted:
             report.finished = self.clock.now()
             return report
+        if self.progress is None:
+            self.progress = Progress(started=now)
+        self.progress.add(len(wanted))
         self.in_flight.update(wanted)
         self._emit(RefreshStarted(tuple(wanted)))
         try:
             await self._run_pass(wanted, report)
         finally:
             self.in_flight.difference_update(wanted)
+            if report.elsewhere:  # another process stored these: take its due times
+                self._schedule.update(self.store.schedule(report.elsewhere))
+            self._progressed(report, len(wanted) - report.progressed)
+            if not self.in_flight:
+                self.progress = None
             report.finished = self.clock.now()
             self.last_cycle = report
             self._update_offline(report)
@@ -448,12 +526,15 @@ class RefreshEngine:
                 choice = self._choose(number, tried[number], now, report)
                 if choice is not None:
                     groups.setdefault(choice, []).append(number)
+            self._progressed(report, len(pending) - sum(len(g) for g in groups.values()))
             if not groups:
                 return
             batches = []
             for pid, group in groups.items():
                 size = max(1, self._slots[pid].provider.capabilities.max_batch)
                 batches += [(pid, group[i:i + size]) for i in range(0, len(group), size)]
+                if self.progress is not None:
+                    self.progress.assign(pid, len(group))
             outcomes = await asyncio.gather(*(self._run_batch(pid, batch, report)
                                               for pid, batch in batches))
             pending = []
@@ -471,7 +552,9 @@ class RefreshEngine:
             self._record_parcel_error(number, ErrorKind.NO_SOURCE, reason, now, bump=False)
             return None
         for pid in cands:
-            if pid not in tried and self._slots[pid].available(now):
+            slot = self._slots[pid]
+            if pid not in tried and (slot.available(now)
+                                     or slot.short_pause(now, report.deadline)):
                 return pid
         report.failed[number] = self._why_waiting(cands)
         return None
@@ -495,30 +578,85 @@ class RefreshEngine:
 
     async def _run_batch(self, pid: str, batch: list[str], report: CycleReport) -> list[str]:
         """Send one batch; store its results. Returns the numbers to try elsewhere."""
+        retry = batch
+        try:
+            retry = await self._run_batch_once(pid, batch, report)
+            return retry
+        finally:
+            if self.progress is not None:
+                self.progress.release(pid, len(batch))
+            self._progressed(report, len(batch) - len(retry))
+
+    def _progressed(self, report: CycleReport, count: int) -> None:
+        if count > 0 and self.progress is not None:
+            report.progressed += count
+            self.progress.finish(count)
+
+    def progress_text(self) -> str | None:
+        """The progress line while parcels are in flight ("refreshing 1,240/5,000 · ...")."""
+        if self.progress is None:
+            return None
+        now = self.clock.now()
+        names = {pid: slot.provider.name for pid, slot in self._slots.items()}
+        paused = {}
+        for pid, slot in self._slots.items():
+            if slot.paused is not None:
+                paused[pid] = "paused"
+            elif slot.backoff.blocked(now):
+                paused[pid] = ("rate-limited" if isinstance(slot.last_error, RateLimitedError)
+                               else "offline" if isinstance(slot.last_error, TemporaryError)
+                               and slot.last_error.offline else "backing off")
+        return self.progress.describe(now, names, paused)
+
+    async def _run_batch_once(self, pid: str, batch: list[str],
+                              report: CycleReport) -> list[str]:
         slot = self._slots[pid]
+        retries = 0
         async with slot.gate:
-            self._sync_pauses(self.clock.now())
-            if not slot.available(self.clock.now()):
-                return batch  # the provider failed while this batch waited for its turn
-            batch = self._claim(batch, report)
-            if not batch:
-                return []
-            try:
-                return await self._send_batch(slot, batch, report)
-            finally:  # stored (or failed): other processes may take these parcels again
-                if self.limits is not None:
-                    self.limits.release(batch)
+            while True:
+                if not await self._wait_for_provider(slot, report.deadline):
+                    return batch  # failed while this batch waited, and the pause is long
+                claimed = self._claim(batch, report)
+                if not claimed:
+                    return []
+                try:
+                    outcome = await self._send_batch(slot, claimed, report)
+                finally:  # stored (or failed): other processes may take these parcels again
+                    if self.limits is not None:
+                        self.limits.release(claimed)
+                if isinstance(outcome, list):
+                    return outcome
+                if not (isinstance(outcome, RateLimitedError) and retries < RATE_LIMIT_RETRIES
+                        and slot.short_pause(self.clock.now(), report.deadline)):
+                    return claimed
+                retries += 1  # told to slow down, not that it cannot serve: send it again
+                batch = claimed
+
+    async def _wait_for_provider(self, slot: _ProviderSlot, deadline: datetime | None) -> bool:
+        """Wait out a short pause of the provider. False: it is paused for longer."""
+        while True:
+            now = self.clock.now()
+            self._sync_pauses(now)
+            if slot.available(now):
+                return True
+            if not slot.short_pause(now, deadline):
+                return False
+            assert slot.backoff.until is not None  # short_pause says so
+            await self.clock.sleep((slot.backoff.until - now).total_seconds())
 
     async def _send_batch(self, slot: _ProviderSlot, batch: list[str],
-                          report: CycleReport) -> list[str]:
+                          report: CycleReport) -> list[str] | ProviderError:
+        """One request. The numbers to try elsewhere, or the error the whole request met."""
         pid = slot.provider.id
         started = self.clock.now()
         report.requests += 1
+        if self.progress is not None:
+            self.progress.request(pid, started)
         try:
             results = await slot.provider.track(batch)
         except ProviderError as exc:
             self._provider_failed(slot, exc)
-            return batch
+            return exc
         slot.backoff.succeed()
         slot.last_error = None
         if self.limits is not None:
@@ -552,17 +690,19 @@ class RefreshEngine:
             state = {ErrorKind.AUTH: HealthState.AUTH,
                      ErrorKind.QUOTA: HealthState.QUOTA}.get(exc.kind, HealthState.GONE)
             self._set_health(slot, state, exc.message)
-            self._store_pause(slot, state, exc.message, None, now)
+            self._store_pause(slot, PauseKind(state.value), exc.message, None, now)
             return
         retry_after = exc.retry_after if isinstance(exc, RateLimitedError | TemporaryError) \
             else None
         until = slot.backoff.fail(now, retry_after=retry_after)
         offline = isinstance(exc, TemporaryError) and exc.offline
-        state = HealthState.OFFLINE if offline else HealthState.BACKOFF
-        self._set_health(slot, state, exc.message, until)
-        self._store_pause(slot, state, exc.message, until, now)
+        self._set_health(slot, HealthState.OFFLINE if offline else HealthState.BACKOFF,
+                         exc.message, until)
+        kind = (PauseKind.OFFLINE if offline else
+                PauseKind.RATELIMIT if isinstance(exc, RateLimitedError) else PauseKind.BACKOFF)
+        self._store_pause(slot, kind, exc.message, until, now)
 
-    def _store_pause(self, slot: _ProviderSlot, kind: HealthState, message: str,
+    def _store_pause(self, slot: _ProviderSlot, kind: PauseKind, message: str,
                      until: datetime | None, now: datetime) -> None:
         if self.limits is not None:
             self.limits.pause(slot.provider.id, kind=kind, message=message, until=until,
@@ -583,6 +723,7 @@ class RefreshEngine:
             return False
         if error.kind == ErrorKind.UNSUPPORTED:
             self._unsupported.setdefault(number, set()).add(pid)
+            self._candidates.pop(number, None)
             if self.candidates(number):
                 return True
             reason = f"{pid}: {error.message}"
@@ -618,6 +759,7 @@ class RefreshEngine:
         if result.changed:
             report.changed.add(number)
         state = self.store.state(number)
+        self._scheduled(state)
         if state is not None:
             self._emit(ParcelUpdated(number, state, result.new_events, result.old_status,
                                      result.status_changed))
@@ -634,6 +776,7 @@ class RefreshEngine:
         self.store.record_error(number, kind=kind, message=message, checked_at=now,
                                 next_due=due, backoff_level=level)
         state = self.store.state(number)
+        self._scheduled(state)
         if state is not None:
             self._emit(ParcelUpdated(number, state, error=message))
 

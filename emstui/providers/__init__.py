@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emstui.core.clock import Clock
-from emstui.providers.base import Provider, Registrations
-
-if TYPE_CHECKING:  # importing the package (e.g. for base's errors) must not pull in httpx
+if TYPE_CHECKING:  # importing the package (e.g. for PROVIDER_IDS) must not pull in httpx
     import httpx
+
+    from emstui.core.clock import Clock
+    from emstui.providers.base import Provider, Registrations
 
 DEFAULT_TIMEOUT = 20.0  # seconds for one whole request; config's `refresh.timeout`
 

@@ -19,8 +19,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-
-import httpx
+from typing import TYPE_CHECKING
 
 from emstui.core import s10
 from emstui.core.clock import Clock
@@ -39,14 +38,17 @@ from emstui.providers.http import (
     BROWSER_USER_AGENT,
     DEFAULT_TIMEOUT,
     HTML_BODY_CAP,
+    LazyClient,
     Reply,
-    build_client,
     check_user_agent,
     fetch,
     raise_for_status,
     safe_excerpt,
 )
 from emstui.providers.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BASE_URL = "https://items.ems.post/api/publicTracking/track"
 NOT_EMS_MARKER = "does not denote an EMS item."
@@ -384,10 +386,10 @@ class EmsProvider:
                                    min_interval=self.capabilities.min_interval)
         agent = check_user_agent(user_agent, setting="[providers.ems] user_agent") \
             if user_agent else BROWSER_USER_AGENT
-        self._client = build_client(base_url=self._url, setting=BASE_URL_SETTING,
-                                    user_agent=agent, timeout=timeout, concurrency=1,
-                                    headers={"Accept": "text/html,application/xhtml+xml"},
-                                    transport=transport)
+        self._http = LazyClient(base_url=self._url, setting=BASE_URL_SETTING,
+                                user_agent=agent, timeout=timeout, concurrency=1,
+                                headers={"Accept": "text/html,application/xhtml+xml"},
+                                transport=transport, checked=self._url == DEFAULT_BASE_URL)
 
     def supports(self, number: str) -> bool:
         return _is_ems_item(number)
@@ -401,7 +403,7 @@ class EmsProvider:
                 ErrorKind.UNSUPPORTED, "the EMS Cooperative tracker only knows EMS items (E… S10 "
                                "numbers)", retryable=False))
         async with self.limiter.slot():  # one at a time, starts at least 1 s apart
-            reply = await fetch(self._client, "GET", self._url, provider=self.id,
+            reply = await fetch(self._http.get(), "GET", self._url, provider=self.id,
                                 cap=HTML_BODY_CAP, deadline=self._timeout,
                                 params={"language": "EN", "itemId": number})
         if reply.status in (401, 403):
@@ -416,4 +418,4 @@ class EmsProvider:
         return NumberResult(number, tracking=outcome)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()

@@ -10,9 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from emstui import __version__
 from emstui.core.politeness import (  # noqa: F401  (re-exported for the adapters)
@@ -29,6 +27,11 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
+
+# httpx is imported where a request is made or a URL checked: importing it costs ~0.1 s (it
+# pulls in rich), which an `emstui --once` with nothing due should not pay.
+if TYPE_CHECKING:
+    import httpx
 
 PROJECT_URL = "https://github.com/emstui/emstui"
 HONEST_USER_AGENT = f"emstui/{__version__} (+{PROJECT_URL})"
@@ -52,6 +55,8 @@ def build_client(*, base_url: str, setting: str, user_agent: str, timeout: float
                  concurrency: int = 1, headers: Mapping[str, str] | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """One AsyncClient for the life of a provider. `setting` names the config key for errors."""
+    import httpx
+
     check_base_url(base_url, setting=setting)
     if timeout <= 0:
         raise ValueError("the request timeout must be positive")
@@ -68,6 +73,36 @@ def build_client(*, base_url: str, setting: str, user_agent: str, timeout: float
         trust_env=False,  # no proxy/netrc surprises from the environment
         verify=_tls_context(),
     )
+
+
+class LazyClient:
+    """A provider's AsyncClient, built on its first request: a run that sends nothing (cron
+    with nothing due) pays neither for importing httpx nor for loading the TLS certificate
+    store. The settings are checked now, so a bad one still fails when the provider is built.
+    """
+
+    def __init__(self, *, base_url: str, setting: str, user_agent: str, timeout: float,
+                 concurrency: int = 1, headers: Mapping[str, str] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 checked: bool = False) -> None:
+        if not checked:  # `checked`: the provider's own default, known to be a good URL
+            check_base_url(base_url, setting=setting)
+        if timeout <= 0:
+            raise ValueError("the request timeout must be positive")
+        self.base_url = base_url
+        self._settings: dict[str, Any] = dict(
+            base_url=base_url, setting=setting, user_agent=user_agent, timeout=timeout,
+            concurrency=concurrency, headers=headers, transport=transport)
+        self._client: httpx.AsyncClient | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = build_client(**self._settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -147,6 +182,8 @@ class Reply:
 
 
 def _transport_error(provider: str, exc: Exception, secrets: Iterable[str]) -> ProviderError:
+    import httpx
+
     what = clean_line(redact(f"{type(exc).__name__}: {exc}", secrets), limit=200)
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return TemporaryError(provider, "cannot connect (offline or host unreachable)",
@@ -168,6 +205,8 @@ async def fetch(client: httpx.AsyncClient, method: str, url: str, *, provider: s
     Transport failures become typed ProviderErrors; HTTP status codes are left to the caller.
     `deadline` bounds the whole exchange, so a server trickling bytes cannot hold us forever.
     """
+    import httpx
+
     secrets = tuple(secrets)
     try:
         async with asyncio.timeout(deadline):

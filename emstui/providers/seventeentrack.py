@@ -11,9 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from emstui.core import s10
 from emstui.core.clock import Clock
@@ -37,8 +35,8 @@ from emstui.providers.http import (
     DEFAULT_TIMEOUT,
     HONEST_USER_AGENT,
     JSON_BODY_CAP,
+    LazyClient,
     Reply,
-    build_client,
     check_user_agent,
     fetch,
     raise_for_status,
@@ -48,6 +46,9 @@ from emstui.providers.quota import Quota, parse_quota
 from emstui.providers.ratelimit import RateLimiter
 from emstui.providers.seventeentrack_facts import parse_facts
 from emstui.providers.seventeentrack_status import from_17track, stage_from_17track
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.17track.net/track/v2.2"
 PROVIDER_ID = "17track"
@@ -285,19 +286,20 @@ class SeventeenTrackProvider:
         agent = check_user_agent(user_agent, setting="[providers.17track] user_agent") \
             if user_agent else HONEST_USER_AGENT
         base = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
-        self._client = build_client(
+        self._http = LazyClient(
             base_url=base, setting=BASE_URL_SETTING, user_agent=agent,
             timeout=timeout, concurrency=self.capabilities.concurrency,
-            headers={"17token": self._key, "Accept": "application/json"}, transport=transport)
+            headers={"17token": self._key, "Accept": "application/json"}, transport=transport,
+            checked=base == DEFAULT_BASE_URL + "/")
 
     def __repr__(self) -> str:
-        return f"SeventeenTrackProvider(base_url={str(self._client.base_url)!r})"
+        return f"SeventeenTrackProvider(base_url={self._http.base_url!r})"
 
     def supports(self, number: str) -> bool:
         return 5 <= len(number) <= 50 and number.isascii() and number.isalnum()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     # -- the batch -------------------------------------------------------------------------
 
@@ -407,7 +409,12 @@ class SeventeenTrackProvider:
     @property
     def account_id(self) -> str:
         """Tells accounts apart (key and endpoint) without revealing the key."""
-        seed = f"{self._client.base_url}\0{self._key}".encode()
+        base = self._http.base_url
+        if base != DEFAULT_BASE_URL + "/":  # the default is in httpx's normal form already
+            import httpx
+
+            base = str(httpx.URL(base))  # as the client sends it, so the id never changes
+        seed = f"{base}\0{self._key}".encode()
         return hashlib.sha256(seed).hexdigest()[:16]
 
     async def quota(self) -> Quota:
@@ -440,7 +447,7 @@ class SeventeenTrackProvider:
         """POST one endpoint; return the envelope's `data` object or raise a ProviderError."""
         secrets = (self._key,)
         async with self.limiter.slot():
-            reply = await fetch(self._client, "POST", endpoint, provider=self.id,
+            reply = await fetch(self._http.get(), "POST", endpoint, provider=self.id,
                                 cap=JSON_BODY_CAP, deadline=self._timeout, secrets=secrets,
                                 json=body)
         if reply.status in (401, 403):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -21,8 +22,8 @@ from emstui.core.clock import Clock, SystemClock
 from emstui.core.model import (
     ErrorKind,
     Event,
-    HealthState,
     ParcelState,
+    PauseKind,
     ShipmentFacts,
     Stage,
     Status,
@@ -30,7 +31,7 @@ from emstui.core.model import (
 )
 from emstui.core.timeline import event_identity
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("emstui.store")  # the name log files have always shown
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
@@ -42,6 +43,11 @@ CLAIM_KEEP = 3600.0  # seconds a finished claim is remembered
 # (or from a process with another clock): they cannot be honoured, so they are void. Without
 # this, one request logged "in 2027" would hold every later request until 2027.
 CLOCK_SKEW = 5.0
+# `PRAGMA quick_check` reads every page (about 1 s cold at 5000 parcels x 30 events): run on
+# open at most this often, the time of the last one kept in the meta table. Every open still
+# checks the file header and reads the schema; `doctor` runs the full check on demand.
+INTEGRITY_CHECK_KEY = "integrity.quick_check_at"
+INTEGRITY_CHECK_EVERY = timedelta(days=1)
 SLOT_POLL = 0.05  # seconds between asks while another process holds a provider's only slot
 
 # Stored text is bounded: remote text is sanitised upstream, but a hostile page could still be big.
@@ -269,12 +275,22 @@ class ProviderPause:
     """A provider's pause as stored: every process honours it until `until`."""
 
     provider: str
-    kind: HealthState
+    kind: PauseKind
     message: str
     until: datetime
     failures: int = 0
     set_at: datetime | None = None
     config_token: str | None = None  # auth/quota/gone: the provider settings it applies to
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    """What the refresh engine needs to know when a parcel is due (`Store.schedule`)."""
+
+    number: str
+    last_checked: datetime | None
+    next_due: datetime | None
+    error_kind: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +425,12 @@ class Store:
                     f"the history database {self.path} was written by a newer emstui (schema "
                     f"v{version}; this version knows up to v{len(MIGRATIONS)}). It was left "
                     "untouched: upgrade emstui, or use another data directory.")
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise _Corrupt("integrity check failed: " + "; ".join(problems[:3]), inode)
+            checked = self._integrity_check_due(conn)
+            if checked:
+                problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                if problems != ["ok"]:
+                    raise _Corrupt("integrity check failed: " + "; ".join(problems[:3]),
+                                   inode)
             if not self._memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -419,6 +438,10 @@ class Store:
                                 self.path, mode)
                 conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL
             self._migrate(conn)
+            if checked and not self._memory:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only: next time
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                 (INTEGRITY_CHECK_KEY, _utc_text(self._clock.now())))
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
@@ -430,6 +453,26 @@ class Store:
                 raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
             raise
         return conn
+
+    def _integrity_check_due(self, conn: sqlite3.Connection) -> bool:
+        """Whether to run `quick_check` on this open: never recorded, over a day ago, or
+        recorded "in the future" (the clock was set back)."""
+        if self._memory:
+            return False  # a new, empty database
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                               (INTEGRITY_CHECK_KEY,)).fetchone()
+        except sqlite3.OperationalError:  # no meta table yet (new or very old file)
+            return True
+        last = _parse_utc(row[0]) if row else None
+        now = self._clock.now()
+        return last is None or last > now or now - last >= INTEGRITY_CHECK_EVERY
+
+    def integrity_problems(self) -> list[str]:
+        """The full `PRAGMA integrity_check` (every page, every index): [] when sound."""
+        with self._read() as conn:
+            problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+        return [] if problems == ["ok"] else problems
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         latest = len(MIGRATIONS)
@@ -545,6 +588,56 @@ class Store:
             rows = conn.execute(sql, params).fetchall()
         return {row[0]: _row_to_state(row) for row in rows}
 
+    def summaries(self, numbers: Iterable[str] | None = None) -> dict[str, ParcelState]:
+        """What a one-line summary shows, for many parcels in one query: status, stage,
+        provider, error, due and change times, event count and the last event (its time,
+        text and place). The other fields keep their defaults (no facts, no unseen count, no
+        event sources): `states` reads those, for ten times the cost at 20,000 parcels."""
+        sql = ("SELECT p.number, p.status, p.stage, p.provider, p.last_error, p.error_kind, "
+               "p.next_due, p.last_changed, p.last_checked, p.event_count, e.id, e.time_raw, "
+               "e.description, e.location, e.time_local, e.time_utc, e.provider "
+               "FROM parcels p LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
+        params: tuple[Any, ...] = ()
+        if numbers is not None:
+            wanted = list(dict.fromkeys(numbers))
+            if not wanted:
+                return {}
+            sql += " WHERE p.number IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(wanted),)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        summaries = {}
+        for (number, status, stage, provider, last_error, error_kind, next_due, last_changed,
+             last_checked, event_count, event_id, time_raw, description, location, time_local,
+             time_utc, event_provider) in rows:
+            last = None if event_id is None else Event(
+                time_raw=time_raw or "", description=description or "",
+                location=location or "", provider=event_provider or "",
+                time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc))
+            summaries[number] = ParcelState(
+                number=number, status=Status.UNKNOWN if status is None else _status(status),
+                stage=Stage.NONE if stage is None else _stage(stage), provider=provider,
+                last_event=last, event_count=int(event_count or 0),
+                last_checked=_parse_utc(last_checked), last_changed=_parse_utc(last_changed),
+                last_error=last_error, error_kind=error_kind, next_due=_parse_utc(next_due))
+        return summaries
+
+    def schedule(self, numbers: Iterable[str] | None = None) -> dict[str, ScheduleRow]:
+        """When each parcel was checked and is due: four columns of the parcels table, no
+        events (the engine plans every wake with it; `states` costs ten times as much)."""
+        sql = "SELECT number, last_checked, next_due, error_kind FROM parcels"
+        params: tuple[Any, ...] = ()
+        if numbers is not None:
+            wanted = list(dict.fromkeys(numbers))
+            if not wanted:
+                return {}
+            sql += " WHERE number IN (SELECT value FROM json_each(?))"
+            params = (json.dumps(wanted),)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return {row[0]: ScheduleRow(row[0], _parse_utc(row[1]), _parse_utc(row[2]), row[3])
+                for row in rows}
+
     def events(self, number: str, *, limit: int | None = None) -> list[Event]:
         """The parcel's events, newest first."""
         with self._read() as conn:
@@ -645,7 +738,7 @@ class Store:
             if ident in known:
                 incoming.append((ident, None))
                 item = known[ident]
-                sources = more_sources.get(item.id) or _sources(item.sources)
+                sources = more_sources.get(item.id) or list(_sources(item.sources))
                 added = [s for s in _reporters(event, tracking.provider) if s not in sources]
                 if added:
                     more_sources[item.id] = sources + added
@@ -731,7 +824,7 @@ class Store:
             end = _parse_utc(until)
             set_when = _parse_utc(set_at)
             if end is not None and (set_when is None or set_when <= future):
-                pauses[provider] = ProviderPause(provider, HealthState.parse_pause(kind), message,
+                pauses[provider] = ProviderPause(provider, PauseKind.parse(kind), message,
                                                  end, int(failures), _parse_utc(set_at), token)
         return pauses
 
@@ -770,12 +863,14 @@ class Store:
         """Start a request to `provider` if its limits allow it across every process.
 
         Returns (0, slot id) when the request may start now (end it with `end_request_slot`),
-        else (seconds to wait before asking again, None). At most `limit` starts in any
-        `window` seconds, `concurrency` requests running at once, and `min_interval` seconds
-        from the end of the previous request (from its start while it runs) to the next start:
-        the server then sees its requests at least that far apart whatever the network delay
-        (for the EMS tracker, ~0.1 s more per request than start-to-start spacing). Requests
-        by other processes count `margin` seconds longer (scheduling jitter).
+        else (seconds to wait before asking again, None). Each request counts from its start
+        until its end (the server sees it arrive somewhere in between): a start is allowed when
+        the `limit`-th most recent request ended at least `window` seconds ago, at most
+        `concurrency` run at once, and `min_interval` seconds separate the end of the previous
+        request (its start while it runs) from the next start. The server then sees at most
+        `limit` arrivals in any window, and arrivals at least `min_interval` apart, whatever
+        the network delay. Requests by other processes count `margin` seconds longer
+        (scheduling jitter).
         """
         now = self._clock.now()
         now_text = _utc_text(now)
@@ -792,7 +887,7 @@ class Store:
             if running >= concurrency:
                 return SLOT_POLL, None
             recent = conn.execute(
-                "SELECT started, owner, ended FROM request_slots WHERE provider = ? "
+                "SELECT started, owner, ended, lease_until FROM request_slots WHERE provider = ? "
                 "ORDER BY started DESC LIMIT ?", (provider, max(1, limit))).fetchall()
             delay = 0.0
 
@@ -802,7 +897,9 @@ class Store:
                 return (now - at).total_seconds() - extra
 
             if len(recent) >= limit:
-                delay = window - since(recent[-1], from_end=False)
+                if recent[-1][2] is None and recent[-1][3] > now_text:
+                    return SLOT_POLL, None  # still running: its window starts at its answer
+                delay = window - since(recent[-1], from_end=True)
             if recent and min_interval:
                 delay = max(delay, min_interval - since(recent[0], from_end=True))
             if delay > 0:  # never more than the limits themselves can ask for
@@ -986,15 +1083,17 @@ def _reporters(event: Event, provider: str) -> list[str]:
     return [_cap(s, MAX_SHORT) for s in event.reported_by] or [_cap(provider, MAX_SHORT)]
 
 
-def _sources(text: str | None) -> list[str]:
-    """The stored sources (a JSON list); anything unreadable counts as none."""
+@functools.lru_cache(maxsize=256)
+def _sources(text: str | None) -> tuple[str, ...]:
+    """The stored sources (a JSON list); anything unreadable counts as none. Cached: a store
+    holds a handful of distinct lists ('["ems"]', '["17track", "ems"]'), read once per row."""
     if not text:
-        return []
+        return ()
     try:
         value = json.loads(text)
     except ValueError:
-        return []
-    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
+        return ()
+    return tuple(s for s in value if isinstance(s, str)) if isinstance(value, list) else ()
 
 
 def _sources_text(sources: Sequence[str]) -> str:
@@ -1024,7 +1123,7 @@ def _row_to_event(row: Sequence[Any]) -> Event:
                  time_local=_parse_local(time_local), time_utc=_parse_utc(time_utc),
                  code=code, status=None if status is None else _status(status),
                  stage=None if stage is None else _stage(stage),
-                 first_seen=_parse_utc(first_seen), sources=tuple(_sources(sources)))
+                 first_seen=_parse_utc(first_seen), sources=_sources(sources))
 
 
 def _fact_values(facts: ShipmentFacts) -> tuple[str | None, ...]:

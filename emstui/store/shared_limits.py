@@ -25,12 +25,12 @@ import os
 import secrets
 from datetime import datetime, timedelta
 
-from emstui.core.model import HealthState
+from emstui.core.model import PauseKind
 from emstui.store import Claims, ProviderPause, Store
 
 # Kinds of pause that wait for the configuration to change. Stored with the settings they apply
 # to (a fingerprint, never the key) and, in case the cause was passing, for at most a day.
-PERSISTENT_KINDS = (HealthState.AUTH, HealthState.QUOTA, HealthState.GONE)
+PERSISTENT_KINDS = (PauseKind.AUTH, PauseKind.QUOTA, PauseKind.GONE)
 PERSISTENT_PAUSE = timedelta(hours=24)
 # Another process's request start is read from its clock before the request leaves: count it
 # this much longer, so scheduling jitter never puts two starts closer than the provider allows.

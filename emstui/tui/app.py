@@ -61,6 +61,7 @@ from emstui.tui.widgets.header import AppHeader
 from emstui.tui.widgets.parcel_table import ParcelTable
 
 TICK_SECONDS = 60.0  # ages ("3d 4h") move on by the minute
+PROGRESS_SECONDS = 1.0  # the header's time left during a pass
 CONFIG_POLL_SECONDS = 2.0
 TTY_CHECK_SECONDS = 2.0
 EXIT_GRACE_SECONDS = 3.0  # a normal exit that takes longer than this is cut short
@@ -214,6 +215,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._start_engine()
             self.set_interval(QUOTA_POLL_SECONDS, self.check_quota)
         self.set_interval(self.tick_seconds, self._tick)
+        # The time left and a pause's waiting count move without any parcel changing.
+        self.set_interval(PROGRESS_SECONDS, self._show_progress)
         if self.watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
         self._install_terminal_guards()
@@ -390,6 +393,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._show_detail(current)
         self._announce_status_changes()
         self.header.set_refreshing(bool(self.engine.in_flight))
+        self.header.set_progress(self.engine.progress_text())
         self.header.set_refresh(self._last_cycle, self.engine.next_wake)
 
     def _show_detail(self, number: str | None) -> None:
@@ -438,6 +442,10 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._apply_changes()
         self.table.highlight(number)
         self.table.focus()
+
+    def _show_progress(self) -> None:
+        if self.engine.in_flight:
+            self.header.set_progress(self.engine.progress_text())
 
     def _tick(self) -> None:
         self._all_dirty = True

@@ -121,7 +121,10 @@ def test_against_the_simulator_every_check_passes_and_exits_0(
     result = doctor(config, clock)
     assert result.code == 0, result.out
     assert result.states() == {"config": "ok", "history": "ok", "17track": "ok",
-                               "17track key": "ok", "17track quota": "ok", "ems": "ok"}
+                               "17track key": "ok", "17track quota": "ok", "ems": "ok",
+                               "pace": "ok"}
+    assert result.line("ok", "pace").endswith(
+        "a full pass takes ~1 s: 1 parcel via 17TRACK (~107/s)")
     seventeen = result.line("ok", "17track")
     assert f"{TEA} (watched): HTTP 200 (register), HTTP 200 (gettrackinfo) in " in seventeen
     assert f"parsed: in transit, {len(journey)} events" in seventeen and latest in seventeen
@@ -461,3 +464,20 @@ def test_redaction_hides_tokens_and_keeps_the_rest(text: str, hidden: str, kept:
 ])
 def test_redaction_leaves_ordinary_fields_alone(page: str) -> None:
     assert redact_text(page, [KEY]) == page
+
+
+def test_pace_warns_when_a_pass_of_ems_items_without_a_key_outlasts_the_interval(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    from emstui.core.s10 import make_number
+
+    numbers = [make_number("EE", f"{i:08d}", "CN") for i in range(4000)]
+    lines = ["[providers]", 'order = ["17track", "ems"]', "", "[providers.ems]",
+             f'base_url = "{sim.url_ems}"', ""]
+    for number in numbers:
+        lines += ["[[parcels]]", f'number = "{number}"', ""]
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("\n".join(lines), encoding="utf-8")
+    result = doctor(config, clock)
+    pace = result.line("warn", "pace")
+    assert ("a full pass takes ~1 h 14 min: 4000 parcels via EMS Cooperative (~0.9/s); "
+            "longer than refresh.interval (~1 h)") in pace, pace

@@ -13,6 +13,7 @@ import pytest
 
 from emstui.core.clock import FakeClock
 from emstui.core.model import Event, Stage, Status, Tracking
+from emstui.engine import engine as refresh_module
 from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.providers.base import (
@@ -206,16 +207,97 @@ async def test_temporary_errors_back_off_exponentially_within_bounds(store, cloc
 async def test_retry_after_in_seconds_is_honoured(store, clock) -> None:
     p = ScriptedProvider("17track", clock)
     engine = make_engine(store, clock, {"17track": p}, [A])
-    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=42.0)]
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=420.0)]
     start = clock.now()
     await engine.refresh([A], force=True)
-    assert engine._slots["17track"].backoff.until == start + timedelta(seconds=42)
-    clock.advance(41)
+    assert engine._slots["17track"].backoff.until == start + timedelta(seconds=420)
+    clock.advance(300)
     await engine.refresh([A], force=True)
-    assert len(p.requests) == 1  # still backing off
-    clock.advance(1)
-    await engine.refresh([A], force=True)
+    assert len(p.requests) == 1  # still backing off for two minutes: not waited for
+    clock.advance(90)
+    await engine.refresh([A], force=True)  # 30 s left: a short pause, waited out
     assert len(p.requests) == 2
+    assert p.request_times[-1] == start + timedelta(seconds=420)
+
+
+def ems_items(n: int) -> list[str]:
+    from emstui.core.s10 import make_number
+    return [make_number("EE", f"{30_000_000 + i:08d}", "CN") for i in range(n)]
+
+
+async def test_a_one_second_429_is_waited_out_not_routed_to_the_ems_tracker(store,
+                                                                          clock) -> None:
+    numbers = ems_items(200)  # five batches of 40
+    primary = ScriptedProvider("17track", clock, concurrency=4)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"))
+    start = clock.now()
+    report = await engine.refresh()
+    assert fallback.requests == []
+    assert report.refreshed == set(numbers) and not report.failed
+    assert all(store.state(n).provider == "17track" for n in numbers)
+    # Five batches plus the one answered 429, sent again once its pause was over.
+    assert len(primary.requests) == 6
+    assert primary.request_times[-1] >= start + timedelta(seconds=1)
+
+
+async def test_a_long_pause_sends_the_waiting_parcels_to_the_next_source(store, clock) -> None:
+    numbers = ems_items(3)
+    primary = ScriptedProvider("17track", clock, max_batch=1, concurrency=1)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=600.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"))
+    start = clock.now()
+    report = await engine.refresh()
+    assert len(primary.requests) == 1  # the 429; nothing more during a ten-minute pause
+    assert sorted(r[0] for r in fallback.requests) == sorted(numbers)
+    assert report.refreshed == set(numbers)
+    assert clock.now() < start + timedelta(seconds=60)  # nobody waited for the pause
+
+
+async def test_a_short_pause_past_the_pass_deadline_is_not_waited_for(store, clock) -> None:
+    numbers = ems_items(2)
+    primary = ScriptedProvider("17track", clock, max_batch=1, concurrency=1)
+    fallback = ScriptedProvider("ems", clock, max_batch=1, concurrency=1)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=45.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"), interval=30, min_interval=30)
+    await engine.refresh()
+    assert len(primary.requests) == 1
+    assert len(fallback.requests) == 2
+
+
+async def test_repeated_429s_end_in_the_fallback_after_a_bounded_number_of_retries(
+        store, clock) -> None:
+    number = ems_items(1)[0]
+    primary = ScriptedProvider("17track", clock)
+    fallback = ScriptedProvider("ems", clock)
+    primary.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)
+                        for _ in range(10)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, [number],
+                         order=("17track", "ems"))
+    report = await engine.refresh()
+    assert len(primary.requests) == 1 + refresh_module.RATE_LIMIT_RETRIES
+    assert fallback.requests == [(number,)]
+    assert number in report.refreshed
+
+
+async def test_a_503_is_a_source_that_cannot_serve_so_the_pass_falls_back_at_once(
+        store, clock) -> None:
+    numbers = ems_items(80)  # two batches: the second waits for the first
+    primary = ScriptedProvider("17track", clock, concurrency=1)
+    fallback = ScriptedProvider("ems", clock)
+    primary.failures = [TemporaryError("17track", "HTTP 503", retry_after=1.0)]
+    engine = make_engine(store, clock, {"17track": primary, "ems": fallback}, numbers,
+                         order=("17track", "ems"))
+    start = clock.now()
+    await engine.refresh()
+    assert len(primary.requests) == 1
+    assert sorted(n for batch in fallback.requests for n in batch) == sorted(numbers)
+    assert fallback.request_times == [start, start]
 
 
 async def test_backoff_resets_on_the_first_success(store, clock) -> None:
@@ -417,3 +499,82 @@ async def test_a_parcel_without_source_is_due_at_once_when_a_source_appears(
                          order=("17track", "ems"))
     report = await engine.refresh()
     assert keyed.requests == [(C,)] and C in report.refreshed
+
+
+class TimedProvider(ScriptedProvider):
+    """Answers after `answer_time` seconds of the fake clock; notes the progress line it sees."""
+
+    def __init__(self, *args, answer_time: float = 1.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer_time = answer_time
+        self.engine: RefreshEngine | None = None
+        self.seen: list[str | None] = []
+
+    async def track(self, numbers: Sequence[str]) -> list[NumberResult]:
+        assert self.engine is not None
+        self.seen.append(self.engine.progress_text())
+        await self.clock.sleep(self.answer_time)
+        return await super().track(numbers)
+
+
+async def test_a_pass_says_how_far_it_is_at_what_rate_and_how_long_is_left(store,
+                                                                           clock) -> None:
+    numbers = ems_items(400)
+    p = TimedProvider("17track", clock, concurrency=1)
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    p.engine = engine
+    await engine.refresh()
+    assert p.seen[0] == "refreshing 0/400"
+    assert p.seen[1] == "refreshing 40/400"  # no pace to go by yet
+    # Three batches in three seconds: 280 parcels left at 40 per second.
+    assert p.seen[3] == "refreshing 120/400 · ~7 s left"
+    assert p.seen[6] == "refreshing 240/400 · 17track 1/s · ~4 s left"
+    assert engine.progress is None and engine.progress_text() is None
+
+
+async def test_a_pass_waiting_for_a_rate_limited_source_says_so(store, clock) -> None:
+    numbers = ems_items(120)
+    p = ScriptedProvider("17track", clock, concurrency=1)
+    p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)]
+    seen: list[str | None] = []
+    engine = make_engine(store, clock, {"17track": p}, numbers)
+    engine.listener = lambda change: seen.append(engine.progress_text()) \
+        if isinstance(change, ProviderStateChanged) else None
+    await engine.refresh()
+    assert seen[0] == "refreshing 0/120 · 17track rate-limited, 120 parcels waiting"
+
+
+def test_time_left_reads_in_seconds_minutes_then_hours() -> None:
+    from emstui.engine.progress import format_left
+
+    assert [format_left(s) for s in (0.2, 42, 61, 1260, 3600 * 5.5, 7200)] == [
+        "~1 s left", "~42 s left", "~1 min left", "~21 min left", "~5 h 30 min left",
+        "~2 h left"]
+
+
+async def test_the_engine_plans_from_its_own_schedule_and_rereads_the_store_every_five_minutes(
+        store, clock) -> None:
+    p = ScriptedProvider("17track", clock)
+    engine = make_engine(store, clock, {"17track": p}, [A, B], interval=3600)
+    await engine.refresh()
+    reads: list[int] = []
+    original = store.schedule
+
+    def counting(numbers=None):
+        reads.append(1)
+        return original(numbers)
+
+    store.schedule = counting  # type: ignore[method-assign]
+    first = engine._compute_next_wake(clock.now())
+    assert first == clock.now() + timedelta(seconds=3600)
+    clock.advance(60)
+    engine._compute_next_wake(clock.now())
+    assert reads == []  # the copy read for the pass (and updated by it) serves both wakes
+    # Another process checks A later and stores a later due time: seen at the next re-read.
+    later = clock.now() + timedelta(hours=5)
+    store.set_next_due(A, later)
+    store.set_next_due(B, later)
+    assert engine._compute_next_wake(clock.now()) == first
+    clock.advance(refresh_module.SCHEDULE_REREAD.total_seconds())
+    assert engine._compute_next_wake(clock.now()) == later
+    assert reads == [1]

@@ -56,3 +56,25 @@ async def test_concurrency_bounds_requests_in_flight() -> None:
 
     await asyncio.gather(*(one() for _ in range(10)))
     assert peak == 2
+
+
+async def test_slow_answers_never_put_more_than_limit_arrivals_in_a_window() -> None:
+    """A request counts from its send until its answer: the server sees it arrive anywhere in
+    between, so the next one after `limit` waits a window from the answer, not the send."""
+    clock = FakeClock()
+    limiter = RateLimiter.per_second(clock, 3.0, concurrency=4)
+    spans: list[tuple[datetime, datetime]] = []
+
+    async def one(answer_time: float) -> None:
+        async with limiter.slot():
+            sent = clock.now()
+            await clock.sleep(answer_time)
+            spans.append((sent, clock.now()))
+
+    # The first answers are slow (as measured: ~300 ms instead of 55 ms), the rest quick.
+    await asyncio.gather(*(one(0.3 if i < 3 else 0.05) for i in range(9)))
+    spans.sort()
+    for i in range(len(spans) - 3):
+        # Worst case for the server: request i arrives as its answer leaves, request i+3 the
+        # moment it is sent. Still a full window apart.
+        assert (spans[i + 3][0] - spans[i][1]).total_seconds() >= 1.0

@@ -13,7 +13,7 @@ import pytest
 
 from emstui.core.clock import FakeClock
 from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
-from emstui.store import MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
+from emstui.store import INTEGRITY_CHECK_KEY, MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
 from emstui.store import history as store_module
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -459,11 +459,28 @@ def test_damaged_pages_are_detected_and_moved_aside(db: Path, clock: FakeClock) 
     assert len(data) > 8 * 4096
     data[4096:4096 * 6] = b"\xa5" * (4096 * 5)  # keep the header, scramble b-tree pages
     db.write_bytes(bytes(data))
-    clock.advance(1)
+    clock.advance(86400 + 1)  # the page check runs on open at most daily
     with Store(db, clock=clock) as store:
-        assert store.recovered_from == db.with_name("history.sqlite3.corrupt-20261124T120001Z")
+        assert store.recovered_from == db.with_name("history.sqlite3.corrupt-20261125T120001Z")
         assert store.states() == {}
     assert store.recovered_from.read_bytes() == bytes(data)  # type: ignore[union-attr]
+
+
+def test_the_page_check_runs_on_open_at_most_daily_and_doctor_runs_the_full_one(
+        db: Path, clock: FakeClock) -> None:
+    with Store(db, clock=clock) as store:
+        store.apply_tracking(trk([POSTED]), checked_at=at(0), next_due=None)
+        assert store.get_meta(INTEGRITY_CHECK_KEY) is not None
+    first = Store(db, clock=clock)
+    recorded = first.get_meta(INTEGRITY_CHECK_KEY)
+    first.close()
+    clock.advance(3600)
+    with Store(db, clock=clock) as store:  # within the day: not checked again
+        assert store.get_meta(INTEGRITY_CHECK_KEY) == recorded
+        assert store.integrity_problems() == []
+    clock.advance(86400)
+    with Store(db, clock=clock) as store:
+        assert store.get_meta(INTEGRITY_CHECK_KEY) != recorded
 
 
 def test_two_processes_writing_at_once_lose_nothing(db: Path) -> None:

@@ -264,11 +264,12 @@ def test_the_monitor_closes_its_http_clients_and_store_when_it_exits(world: Worl
 
     services = world.services()
     app = world.app(services)
+    # Clients are made on first use (providers/http.LazyClient): use them, as a pass would.
+    clients = [p._http.get() for p in services.providers.values()]  # type: ignore[attr-defined]
 
     async def leave(pilot: Pilot[object]) -> None:
         await pilot.press("q")
 
     assert run_app(app, services, headless=True, size=(120, 35), auto_pilot=leave) == 0
     assert services.closed
-    clients = [provider._client for provider in services.providers.values()]  # type: ignore[attr-defined]
     assert clients and all(client.is_closed for client in clients)

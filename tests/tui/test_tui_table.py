@@ -353,6 +353,33 @@ async def test_theme_switch_recolours_status_cells() -> None:
         assert glyph.style.color.triplet.hex == "#abcdef"  # type: ignore[union-attr]
 
 
+async def test_new_colours_reach_rows_off_screen_when_they_are_drawn() -> None:
+    app = TableApp()
+    app.register_theme(Theme("test-b", primary="#336699", dark=True,
+                             variables={"status-delivered": "#abcdef"}))
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = [view(i, status=Status.DELIVERED, hours=i + 1) for i in range(300)]
+        table = await started(pilot, items)
+        last = number(299)
+        app.theme = "test-b"
+        await pilot.pause()
+        await pilot.pause()
+        # Only the rows on screen were re-rendered (a focus change restyles too: 5000 rows
+        # each time would stall every tab); the rest wait until they are drawn.
+        assert cell_colour(table, number(0), "status") == "#abcdef"
+        assert last in table._stale_rows
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert last not in table._stale_rows
+        assert cell_colour(table, last, "status") == "#abcdef"
+        line = next(line for line in table_lines(table) if last in line)
+        glyph = next(s for s in table.render_line(table_lines(table).index(line))
+                     if "✓" in s.text)
+        assert glyph.style is not None and glyph.style.color is not None
+        assert glyph.style.color.triplet.hex == "#abcdef"  # type: ignore[union-attr]
+
+
 async def test_narrow_terminal_keeps_status_label_event_and_last_scan() -> None:
     app = TableApp()
     async with app.run_test(size=(139, 35)) as pilot:

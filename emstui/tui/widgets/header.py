@@ -23,8 +23,8 @@ _TONE_STYLE: dict[str, str] = {
 
 
 class AppHeader(Static):
-    """Header bar. Set data with `set_health`, `set_quota`, `set_refresh` and
-    `set_refreshing`."""
+    """Header bar. Set data with `set_health`, `set_quota`, `set_refresh`, `set_refreshing`
+    and `set_progress`."""
 
     DEFAULT_CSS = """
     AppHeader {
@@ -49,6 +49,7 @@ class AppHeader(Static):
         self._last: datetime | None = None
         self._next: datetime | None = None
         self._refreshing = False
+        self._progress: str | None = None
         self._quota: tuple[str, str] | None = None
         self._ready = False
 
@@ -77,6 +78,13 @@ class AppHeader(Static):
         self._refreshing = refreshing
         self._redraw()
 
+    def set_progress(self, text: str | None) -> None:
+        """The engine's progress line ("refreshing 1,240/5,000 · 17TRACK 3/s · ~21 min
+        left"), shown instead of "refreshing…" while a pass runs."""
+        if text != self._progress:
+            self._progress = text
+            self._redraw()
+
     def build(self) -> Content:
         """The header line for the current data and clock."""
         now = self.clock.now()
@@ -95,7 +103,7 @@ class AppHeader(Static):
             parts += ["  ", (words, _TONE_STYLE.get(tone, "$text-muted"))]
         parts.append(("  │  ", "$text-muted"))
         if self._refreshing:
-            parts.append(("refreshing…", "$text-accent"))
+            parts.append((clean_line(self._progress or "refreshing…"), "$text-accent"))
         else:
             last = format_clock(self._last, now, tz) if self._last else "never"
             parts.append(f"last {last}")

@@ -17,6 +17,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets._data_table import RowRenderables
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from emstui.present.views import (
@@ -166,6 +167,9 @@ class ParcelTable(DataTable[Text]):
         self._widths: dict[str, int] = {}
         self._posted: str | None = None
         self._posted_once = False
+        # Rows rendered with colours that have changed since (focus, theme): re-rendered when
+        # next drawn, so a focus change costs the visible rows, not all of them.
+        self._stale_rows: set[str] = set()
         # Work around DataTable's slow bulk paths through its internals (Textual 8.2); the
         # public API is used instead if they are not what this was written against.
         self.fast_paths = (isinstance(getattr(self, "_data", None), dict)
@@ -307,7 +311,19 @@ class ParcelTable(DataTable[Text]):
             return _cell(view.next_text)
         return _cell(view.next_text, styles["parcel-table--muted"])
 
+    def _get_row_renderables(self, row_index: int) -> RowRenderables:
+        if self._stale_rows and row_index >= 0:
+            key = self._row_locations.get_key(row_index)
+            number = key.value if key is not None else None
+            if number in self._stale_rows:
+                self._stale_rows.discard(number)
+                view = self._views.get(number)
+                if view is not None:
+                    self._update_row(number, view)
+        return super()._get_row_renderables(row_index)
+
     def _update_row(self, number: str, view: ParcelView) -> int:
+        self._stale_rows.discard(number)
         changed = 0
         if self.fast_paths:
             # What update_cell does, minus its refresh per cell: apply() refreshes once.
@@ -492,11 +508,18 @@ class ParcelTable(DataTable[Text]):
         return styles
 
     def _restyle(self) -> None:
-        """Rebuild styled cells when the theme's colours changed."""
+        """Rebuild styled cells when the colours changed (theme switch, and every focus change:
+        the table's colours follow :focus). Only rows on screen are drawn, so the others are
+        marked and re-rendered when they next are (`_get_row_renderables`)."""
         styles = self._read_styles()
         if styles == self._styles:
             return
         self._styles = styles
+        if self.fast_paths and hasattr(self, "_row_renderable_cache"):
+            self._stale_rows = set(self._views)
+            self._update_count += 1  # the row and line caches are keyed by it
+            self.refresh()
+            return
         with self.app.batch_update():
             for number, view in self._views.items():
                 self._update_row(number, view)

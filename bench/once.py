@@ -1,0 +1,97 @@
+"""`emstui --once` with nothing due: wall time and max RSS of a fresh process, by watchlist size.
+
+Every parcel holds 30 events and was checked ten minutes ago (due in 50 minutes, or never for
+delivered ones), so the run makes no request: what it costs is opening the store, reading
+what it prints and printing it. Targets: 5000 parcels under 0.5 s and 80 MiB; 20,000 under
+1.5 s. The fixture (config + store, filled through `Store.apply_tracking`, as in
+bench/tui.py) is built once per size into `--fixtures` and reused; it is not measured.
+
+    python bench/once.py --sizes 1000 5000 20000 --repeat 3 [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+TARGETS = {5000: (0.5, 80.0), 20000: (1.5, None)}
+
+
+def load_fixture_module() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_tui", Path(__file__).with_name("tui.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_tui"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def fixture(root: Path, size: int) -> tuple[Path, dict[str, str]]:
+    home = root / f"n{size}"
+    config = home / "config.toml"
+    store = home / "data" / "history.sqlite3"
+    if not store.exists():
+        tui = load_fixture_module()
+        store.parent.mkdir(parents=True, exist_ok=True)
+        print(f"building the {size}-parcel fixture (not measured)...", file=sys.stderr)
+        tui.build_store(store, size)
+        tui.write_config(config, size)
+    env = dict(os.environ)
+    env.pop("EMSTUI_CONFIG", None)
+    env.update(HOME=str(home), EMSTUI_DATA_DIR=str(store.parent),
+               XDG_STATE_HOME=str(home / "state"), XDG_CACHE_HOME=str(home / "cache"))
+    return config, env
+
+
+def run_once(config: Path, env: dict[str, str], as_json: bool) -> tuple[float, float]:
+    """(wall seconds, max RSS MiB) of one `emstui --once` process."""
+    argv = [sys.executable, "-m", "emstui", "--config", str(config), "--once"]
+    if as_json:
+        argv.append("--json")
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"emstui --once failed ({proc.returncode}): {err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="also measure `--once --json`")
+    parser.add_argument("--fixtures", type=Path, default=Path("/tmp/emstui-bench-once"))
+    args = parser.parse_args()
+    modes = [False, True] if args.json else [False]
+    for size in args.sizes:
+        config, env = fixture(args.fixtures, size)
+        for as_json in modes:
+            runs = [run_once(config, env, as_json) for _ in range(args.repeat)]
+            wall = statistics.median(r[0] for r in runs)
+            rss = statistics.median(r[1] for r in runs)
+            target = TARGETS.get(size) if not as_json else None
+            goal = ""
+            if target:
+                goal = f"  (target < {target[0]} s" + (f", < {target[1]:.0f} MiB)"
+                                                      if target[1] else ")")
+            mode = "--once --json" if as_json else "--once"
+            print(f"{mode:14} {size:6d} parcels, nothing due: {wall:6.2f} s  "
+                  f"{rss:6.0f} MiB max RSS{goal}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
