@@ -577,13 +577,11 @@ class Store:
                "   AND u.first_seen > coalesce(p.seen_at, '')), "
                f"e.id, {ev} FROM parcels p "
                "LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
-        params: tuple[Any, ...] = ()
-        if numbers is not None:
-            wanted = list(dict.fromkeys(numbers))
-            if not wanted:
-                return {}
-            sql += " WHERE p.number IN (SELECT value FROM json_each(?))"
-            params = (json.dumps(wanted),)
+        where = _numbers_filter(numbers)
+        if where is None:
+            return {}
+        sql += where[0]
+        params = where[1]
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return {row[0]: _row_to_state(row) for row in rows}
@@ -597,13 +595,11 @@ class Store:
                "p.next_due, p.last_changed, p.last_checked, p.event_count, e.id, e.time_raw, "
                "e.description, e.location, e.time_local, e.time_utc, e.provider "
                "FROM parcels p LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
-        params: tuple[Any, ...] = ()
-        if numbers is not None:
-            wanted = list(dict.fromkeys(numbers))
-            if not wanted:
-                return {}
-            sql += " WHERE p.number IN (SELECT value FROM json_each(?))"
-            params = (json.dumps(wanted),)
+        where = _numbers_filter(numbers)
+        if where is None:
+            return {}
+        sql += where[0]
+        params = where[1]
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         summaries = {}
@@ -1156,6 +1152,17 @@ def _row_to_facts(facts_at: str | None, values: Sequence[Any]) -> ShipmentFacts 
 
 _FACTS_AT = 16  # index of p.facts_at in a parcel row
 _LAST_EVENT_ID = _FACTS_AT + 1 + len(_FACT_COLS) + 1  # after the facts and the unseen count
+
+
+def _numbers_filter(numbers: Iterable[str] | None) -> tuple[str, tuple[Any, ...]] | None:
+    """The WHERE clause (and its parameter) for "these parcels only" on `parcels p`: empty for
+    all parcels; None when the caller asked for no parcel at all."""
+    if numbers is None:
+        return "", ()
+    wanted = list(dict.fromkeys(numbers))
+    if not wanted:
+        return None
+    return " WHERE p.number IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
 
 
 def _row_to_state(row: Sequence[Any]) -> ParcelState:
