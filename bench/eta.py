@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from emstui import eta
-from emstui.clock import FakeClock
-from emstui.model import Event, ShipmentFacts, Stage, Status, Tracking
-from emstui.s10 import make_number
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
+from emstui.core.s10 import make_number
+from emstui.present import eta
 from emstui.store import Store
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

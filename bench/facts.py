@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from emstui.clock import FakeClock
-from emstui.model import Event, ShipmentFacts, Stage, Status, Tracking
-from emstui.s10 import make_number
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
+from emstui.core.s10 import make_number
+from emstui.present.views import make_view
 from emstui.store import Store
-from emstui.views import make_view
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 FACTS = ShipmentFacts(

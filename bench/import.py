@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from emstui.importer import import_scan, scan_input
-from emstui.s10 import make_number
+from emstui.config.importer import import_scan, scan_input
+from emstui.core.s10 import make_number
 
 NOISE = (
     "Thank you for your order! Your parcel left our warehouse today.",

@@ -33,14 +33,14 @@ from pathlib import Path
 
 import httpx
 
-from emstui.changes import Change, ParcelUpdated
-from emstui.clock import FakeClock, SystemClock
+from emstui.core.clock import FakeClock, SystemClock
+from emstui.core.s10 import make_number
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
+from emstui.engine.events import Change, ParcelUpdated
 from emstui.providers import make_provider
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
-from emstui.s10 import make_number
-from emstui.shared_limits import OTHERS_FRESH
 from emstui.sim import SimServer
 from emstui.store import Store
+from emstui.store.shared_limits import OTHERS_FRESH
 
 KEY = "bench-key"
 

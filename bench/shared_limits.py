@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from emstui.clock import FakeClock
-from emstui.shared_limits import SharedLimits, StoreSlots
+from emstui.core.clock import FakeClock
 from emstui.store import Store
+from emstui.store.shared_limits import SharedLimits, StoreSlots
 
 
 def main() -> None:

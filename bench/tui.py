@@ -50,10 +50,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from emstui.changes import CycleFinished, ParcelUpdated, RefreshStarted
-from emstui.clock import SystemClock
-from emstui.model import Event, ParcelState, Stage, Status, Tracking
-from emstui.s10 import make_number
+from emstui.core.clock import SystemClock
+from emstui.core.model import Event, ParcelState, Stage, Status, Tracking
+from emstui.core.s10 import make_number
+from emstui.engine.events import CycleFinished, ParcelUpdated, RefreshStarted
 from emstui.store import Store
 
 SIZE = (120, 35)

@@ -107,9 +107,9 @@ def child_keys(app_kind: str, config: Path, store: Path, repeat: int) -> dict[st
 
 
 def child_wake(config: Path, store_path: Path, repeat: int) -> dict[str, float]:
-    from emstui.clock import SystemClock
     from emstui.config import load_config
-    from emstui.refresh import RefreshEngine, WatchItem
+    from emstui.core.clock import SystemClock
+    from emstui.engine.engine import RefreshEngine, WatchItem
     from emstui.store import Store
 
     parcels = load_config(config).parcels

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from emstui.cli import run
-from emstui.exitcodes import ExitCode
+from emstui.cli.exitcodes import ExitCode
+from emstui.cli.main import run
 
 
 def _silence_stdout() -> None:

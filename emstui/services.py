@@ -12,18 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emstui import paths
-from emstui.changes import Change
-from emstui.clock import Clock, SystemClock
-from emstui.config import Config, ProviderSettings, key_env_name, load_config
+from emstui.config import Config, ProviderSettings, key_env_name, load_config, paths
+from emstui.config.notify import parse_notify
+from emstui.core.clock import Clock, SystemClock
+from emstui.engine.engine import EngineSettings, RefreshEngine, WatchItem
+from emstui.engine.events import Change
 from emstui.notify.notifier import Notifier
-from emstui.notify.settings import parse_notify
 from emstui.providers import PROVIDER_NAMES, make_provider
 from emstui.providers.base import Provider
-from emstui.ratelimit import RateLimiter
-from emstui.refresh import EngineSettings, RefreshEngine, WatchItem
-from emstui.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
+from emstui.providers.ratelimit import RateLimiter
 from emstui.store import Store
+from emstui.store.shared_limits import SharedLimits, StoreSlots, process_owner, settings_token
 
 if TYPE_CHECKING:
     import httpx
@@ -44,12 +43,40 @@ class Services:
     recovery_note: str | None = None  # a damaged history was moved aside (also in notes)
     notifier: Notifier | None = None  # when [notify] names a target
 
+    sources_released: bool = False
+    closed: bool = False
+
+    def apply_config(self, config: Config) -> None:
+        """A new config is in force (an edit, or the file changed on disk): the engine watches
+        its parcels with its settings from now on, and `config` is this one."""
+        self.config = config
+        self.engine.set_watchlist(watch_items(config), engine_settings(config))
+
     async def aclose(self) -> None:
-        if self.notifier is not None:
-            await self.notifier.drain()
-        for provider in self.providers.values():
-            await provider.aclose()
-        self.store.close()
+        """The one ending of every front end (monitor, demo, `--once`, validate): stop the
+        engine, send what notifications are due, close the HTTP clients, close the store.
+        Safe to call twice. Call it in the event loop that used the providers."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.release_sources()
+        finally:
+            self.store.close()
+
+    async def release_sources(self) -> None:
+        """The network half of `aclose`, for a caller that still reads the store afterwards
+        (`--once` prints from it after its event loop has ended)."""
+        if self.sources_released:
+            return
+        self.sources_released = True
+        self.engine.stop()
+        try:
+            if self.notifier is not None:
+                await self.notifier.drain()  # bounded by [notify] timeout per notification
+        finally:
+            for provider in self.providers.values():
+                await provider.aclose()
 
 
 def watch_items(config: Config) -> list[WatchItem]:

@@ -16,8 +16,8 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from emstui.clock import FakeClock
 from emstui.config import load_config
+from emstui.core.clock import FakeClock
 from emstui.services import Services, build_services
 from emstui.sim import SimServer
 from emstui.tui.app import EmstuiApp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emstui.model import ShipmentFacts, Tracking
+from emstui.core.model import ShipmentFacts, Tracking
 
 
 def assert_hostile_text_inert(tracking: Tracking | None) -> list[str]:

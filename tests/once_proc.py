@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import emstui.once  # noqa: F401  (imported before the start signal, like the rest)
+import emstui.cli.once  # noqa: F401  (imported before the start signal, like the rest)
 from emstui.__main__ import main
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.store import Store
 
 SHARED = "SHARED0000"

@@ -7,14 +7,15 @@ import re
 import tomllib
 from pathlib import Path
 
-from emstui.cli import build_parser
-from emstui.exitcodes import MEANINGS, ExitCode, markdown_table
+from emstui.cli.exitcodes import MEANINGS, ExitCode, markdown_table
+from emstui.cli.main import build_parser
 from emstui.tui import keymap
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The modules whose functions return the process exit code.
-CLI_MODULES = ("emstui/cli.py", "emstui/once.py", "emstui/__main__.py", "emstui/tui/run.py")
+CLI_MODULES = (*sorted(str(p.relative_to(ROOT)) for p in (ROOT / "emstui" / "cli").glob("*.py")),
+               "emstui/__main__.py", "emstui/tui/run.py")
 
 
 def test_readme_holds_exactly_the_exit_code_table_of_the_code() -> None:

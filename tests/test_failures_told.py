@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from emstui import paths
-from emstui.cli import run
-from emstui.clock import FakeClock
-from emstui.exitcodes import ExitCode
-from emstui.model import Event, Stage, Status, Tracking
-from emstui.refresh import RefreshEngine
+from emstui.cli.exitcodes import ExitCode
+from emstui.cli.main import run
+from emstui.config import paths
+from emstui.core.clock import FakeClock
+from emstui.core.model import Event, Stage, Status, Tracking
+from emstui.engine.engine import RefreshEngine
 from emstui.sim.server import SimServer
 from emstui.store import Store, StoreFullError
-from tests.test_once import DELIVERED, once, write_config
+from tests.cli.test_once import DELIVERED, once, write_config
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

@@ -35,9 +35,9 @@ from apphelpers import (
     settle,
 )
 
-from emstui import paths
-from emstui.cli import run
-from emstui.s10 import make_number
+from emstui.cli.main import run
+from emstui.config import paths
+from emstui.core.s10 import make_number
 from emstui.sim.server import SimServer
 
 # OSC 52 (clipboard), OSC 0 (title), CSI 2J (clear), a C1 CSI, bidi override, zero-width

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from emstui.changes import Change, CycleFinished, ParcelUpdated
-from emstui.clock import Clock
-from emstui.model import Event
+from emstui.config.notify import NotifySettings
+from emstui.core.clock import Clock
+from emstui.core.model import Event
+from emstui.core.sanitize import clean_line
+from emstui.core.timeline import event_identity
+from emstui.engine.events import Change, CycleFinished, ParcelUpdated
 from emstui.notify import outbox, stall
-from emstui.notify.settings import NotifySettings
 from emstui.notify.targets import (
     AppriseTarget,
     CommandTarget,
@@ -31,9 +33,7 @@ from emstui.notify.targets import (
     TargetUnavailable,
     TerminalTarget,
 )
-from emstui.sanitize import clean_line
 from emstui.store import Store, StoreError
-from emstui.timeline import event_identity
 
 log = logging.getLogger("emstui.notify")
 

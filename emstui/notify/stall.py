@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from emstui.advice import Level, advise, facts_for, format_duration, silence_level
-from emstui.model import ParcelState, Stage, Status
-from emstui.sanitize import clean_line
-from emstui.views import event_instant
+from emstui.core.model import ParcelState, Stage, Status
+from emstui.core.sanitize import clean_line
+from emstui.present.advice import Level, advise, facts_for, silence_level
+from emstui.present.timefmt import format_age, when_it_happened
 
 TRIGGER = "stalled"
 
@@ -29,7 +29,7 @@ class Stall:
     def headline(self) -> str:
         stage = self.stage if self.stage is not Stage.NONE else None
         where = f" at stage '{stage.label}'" if stage is not None else ""
-        return f"stalled: no scan for {format_duration(self.quiet_for)}{where}"
+        return f"stalled: no scan for {format_age(self.quiet_for)}{where}"
 
 
 def _quiet_for(state: ParcelState, now: datetime) -> timedelta | None:
@@ -38,12 +38,8 @@ def _quiet_for(state: ParcelState, now: datetime) -> timedelta | None:
     event = state.last_event
     if event is None:
         return None
-    instant, exact = event_instant(event)
-    if instant is None:
-        return None
-    if not exact and event.first_seen is not None:
-        instant = min(instant, event.first_seen)
-    return now - instant
+    instant, _exact = when_it_happened(event)  # the table's and the advice's rule
+    return None if instant is None else now - instant
 
 
 def stall_of(state: ParcelState, now: datetime) -> Stall | None:

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from emstui.sanitize import clean_line, excerpt
+from emstui.core.sanitize import clean_line, excerpt
 
 MAX_STDERR_SHOWN = 200
 ENV_PREFIX = "EMSTUI_"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # importing the package (e.g. for PROVIDER_IDS) must not pull in httpx
     import httpx
 
-    from emstui.clock import Clock
+    from emstui.core.clock import Clock
     from emstui.providers.base import Provider, Registrations
 
 DEFAULT_TIMEOUT = 20.0  # seconds for one whole request; config's `refresh.timeout`

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from emstui.model import Tracking
+from emstui.core.model import ErrorKind, Tracking
 
 
 class ProviderError(Exception):
     """A whole request to a provider failed. Never carries an API key in its text."""
 
-    kind = "provider"
+    kind: ErrorKind = ErrorKind.PROVIDER
     retryable = True
 
     def __init__(self, provider: str, message: str, *, detail: str | None = None) -> None:
@@ -26,21 +26,21 @@ class ProviderError(Exception):
 class AuthenticationError(ProviderError):
     """Bad or missing key, IP not whitelisted, account disabled: no retry until config changes."""
 
-    kind = "auth"
+    kind = ErrorKind.AUTH
     retryable = False
 
 
 class QuotaExhaustedError(ProviderError):
     """The account's quota or daily limit is used up: pause until config changes or it resets."""
 
-    kind = "quota"
+    kind = ErrorKind.QUOTA
     retryable = False
 
 
 class RateLimitedError(ProviderError):
     """HTTP 429. `retry_after` is seconds from now when the server said so."""
 
-    kind = "rate_limited"
+    kind = ErrorKind.RATE_LIMITED
 
     def __init__(self, provider: str, message: str, *, retry_after: float | None = None,
                  detail: str | None = None) -> None:
@@ -51,7 +51,7 @@ class RateLimitedError(ProviderError):
 class TemporaryError(ProviderError):
     """Timeouts, connection errors, 5xx: back off and retry."""
 
-    kind = "temporary"
+    kind = ErrorKind.TEMPORARY
 
     def __init__(self, provider: str, message: str, *, retry_after: float | None = None,
                  detail: str | None = None, offline: bool = False) -> None:
@@ -63,13 +63,13 @@ class TemporaryError(ProviderError):
 class BadResponseError(ProviderError):
     """HTML where JSON was expected, invalid JSON, unexpected shapes, oversize bodies."""
 
-    kind = "bad_response"
+    kind = ErrorKind.BAD_RESPONSE
 
 
 class EndpointGoneError(ProviderError):
     """HTTP 404/410 from the endpoint itself: the source has moved; disable it and tell the user."""
 
-    kind = "endpoint_gone"
+    kind = ErrorKind.ENDPOINT_GONE
     retryable = False
 
 
@@ -77,7 +77,7 @@ class EndpointGoneError(ProviderError):
 class NumberError:
     """A per-number failure inside an otherwise successful request."""
 
-    kind: str  # "not_found" | "unsupported" | "invalid" | "bad_response" | "not_registered" | ...
+    kind: ErrorKind
     message: str
     retryable: bool = True
 
@@ -99,7 +99,6 @@ class NumberResult:
 class Capabilities:
     max_batch: int  # numbers per request
     rate_per_second: float  # sustained requests per second
-    burst: int  # token-bucket size
     concurrency: int  # requests in flight at once
     min_interval: float = 0.0  # seconds between request starts (EMS tracker: 1 s)
 
@@ -149,13 +148,3 @@ class MemoryRegistrations:
 
     def mark_registered(self, number: str, provider: str, *, at: datetime) -> None:
         self._seen.setdefault((number, provider), at)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderHealth:
-    """What the engine tells the UI about a provider."""
-
-    provider: str
-    state: str  # "ok" | "backoff" | "offline" | "auth" | "quota" | "gone" | "idle"
-    message: str = ""
-    until: datetime | None = None

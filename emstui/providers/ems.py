@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
-from emstui import s10
-from emstui.clock import Clock
-from emstui.model import Event, Tracking
+from emstui.core import s10
+from emstui.core.clock import Clock
+from emstui.core.model import ErrorKind, Event, Tracking
+from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
+from emstui.core.statusmap import classify_text, status_from_events
+from emstui.core.timeparse import parse_time
 from emstui.providers.base import (
     BadResponseError,
     Capabilities,
@@ -42,10 +45,7 @@ from emstui.providers.http import (
     raise_for_status,
     safe_excerpt,
 )
-from emstui.ratelimit import RateLimiter
-from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.statusmap import classify_text, status_from_events
-from emstui.timeparse import parse_time
+from emstui.providers.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     import httpx
@@ -290,17 +290,19 @@ def parse_page(number: str, reply: Reply) -> Tracking | NumberError:
         parser.wrapper_text if parser.wrapper_found else parser.page_text).split())
     errors = parser.wrapper_errors + (parser.page_errors if not parser.wrapper_found else [])
     if scoped and NOT_EMS_MARKER in scope_text:
-        return NumberError("unsupported", "the EMS Cooperative tracker says this is not an EMS "
-                                          "item (other sources may still track it)",
+        return NumberError(ErrorKind.UNSUPPORTED,
+                           "the EMS Cooperative tracker says this is not an EMS item (other "
+                           "sources may still track it)",
                            retryable=False)
     no_results = parser.wrapper_no_results or (
         not parser.wrapper_found and scoped and parser.page_no_results)
     if no_results:
-        return NumberError("not_found", "no records at the EMS Cooperative tracker yet (normal "
-                                        "for the first 24-48 hours after posting)")
+        return NumberError(ErrorKind.NOT_FOUND,
+                           "no records at the EMS Cooperative tracker yet (normal for the first "
+                           "24-48 hours after posting)")
     if errors and scoped:
         message = clean_line(" ".join(errors), limit=DESCRIPTION_LIMIT)
-        return NumberError("invalid", message or "the tracker rejected the number",
+        return NumberError(ErrorKind.INVALID, message or "the tracker rejected the number",
                            retryable=False)
     page_text = " ".join("".join(parser.page_text).split())
     if not parser.wrapper_found:
@@ -371,7 +373,7 @@ class EmsProvider:
 
     id = PROVIDER_ID
     name = "EMS Cooperative"
-    capabilities = Capabilities(max_batch=1, rate_per_second=1.0, burst=1, concurrency=1,
+    capabilities = Capabilities(max_batch=1, rate_per_second=1.0, concurrency=1,
                                 min_interval=1.0)
 
     def __init__(self, *, clock: Clock, base_url: str | None = None,
@@ -398,7 +400,7 @@ class EmsProvider:
     async def _track_one(self, number: str) -> NumberResult:
         if not self.supports(number):
             return NumberResult(number, error=NumberError(
-                "unsupported", "the EMS Cooperative tracker only knows EMS items (E… S10 "
+                ErrorKind.UNSUPPORTED, "the EMS Cooperative tracker only knows EMS items (E… S10 "
                                "numbers)", retryable=False))
         async with self.limiter.slot():  # one at a time, starts at least 1 s apart
             reply = await fetch(self._http.get(), "GET", self._url, provider=self.id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import re
 import ssl
 from collections.abc import Iterable, Mapping
@@ -14,6 +13,12 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from emstui import __version__
+from emstui.core.politeness import (  # noqa: F401  (re-exported for the adapters)
+    check_base_url,
+    check_user_agent,
+    is_loopback_host,
+)
+from emstui.core.sanitize import clean_line, excerpt
 from emstui.providers import DEFAULT_TIMEOUT  # noqa: F401  (re-exported for the adapters)
 from emstui.providers.base import (
     BadResponseError,
@@ -22,7 +27,6 @@ from emstui.providers.base import (
     RateLimitedError,
     TemporaryError,
 )
-from emstui.sanitize import clean_line, excerpt
 
 # httpx is imported where a request is made or a URL checked: importing it costs ~0.1 s (it
 # pulls in rich), which an `emstui --once` with nothing due should not pay.
@@ -38,49 +42,7 @@ BROWSER_USER_AGENT = f"Mozilla/5.0 (X11; Linux x86_64) emstui/{__version__} (+{P
 JSON_BODY_CAP = 2 * 1024 * 1024
 HTML_BODY_CAP = 1024 * 1024
 
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 _REDACTED = "[redacted]"
-_SAFE_USER_AGENT = re.compile(r"[\x20-\x7e]{1,400}")
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1 (the only hosts plain http may reach)."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str, *, setting: str) -> str:
-    """Return `url` if https (or http to a loopback host); else ValueError naming `setting`."""
-    import httpx
-
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"{setting} is not a valid URL: {exc}") from None
-    shown = f"{parsed.scheme}://{parsed.host}" if parsed.host else repr(url)
-    if not parsed.host:
-        raise ValueError(f"{setting} has no host name: {shown}")
-    if parsed.scheme == "https":
-        return url
-    if parsed.scheme == "http" and is_loopback_host(parsed.host):
-        return url
-    if parsed.scheme == "http":
-        raise ValueError(
-            f"{setting} must use https:// (plain http is allowed only for loopback addresses "
-            f"such as 127.0.0.1, ::1 or localhost): got {shown}")
-    raise ValueError(f"{setting} must be an https:// URL: got {shown}")
-
-
-def check_user_agent(user_agent: str, *, setting: str) -> str:
-    """A User-Agent must be one line of printable ASCII (else httpx would reject it later)."""
-    if not _SAFE_USER_AGENT.fullmatch(user_agent):
-        raise ValueError(f"{setting} must be one line of printable ASCII (1 to 400 characters)")
-    return user_agent
 
 
 @functools.cache

@@ -13,9 +13,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from emstui import s10
-from emstui.clock import Clock
-from emstui.model import Event, Stage, Status, Tracking
+from emstui.core import s10
+from emstui.core.clock import Clock
+from emstui.core.model import ErrorKind, Event, Stage, Status, Tracking
+from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
+from emstui.core.statusmap import classify_text, status_from_events
+from emstui.core.timeline import event_identity, merge_timelines
+from emstui.core.timeparse import parse_time
 from emstui.providers.base import (
     AuthenticationError,
     BadResponseError,
@@ -39,12 +43,9 @@ from emstui.providers.http import (
     safe_excerpt,
 )
 from emstui.providers.quota import Quota, parse_quota
+from emstui.providers.ratelimit import RateLimiter
 from emstui.providers.seventeentrack_facts import parse_facts
-from emstui.ratelimit import RateLimiter
-from emstui.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.statusmap import classify_text, from_17track, stage_from_17track, status_from_events
-from emstui.timeline import event_identity, merge_timelines
-from emstui.timeparse import parse_time
+from emstui.providers.seventeentrack_status import from_17track, stage_from_17track
 
 if TYPE_CHECKING:
     import httpx
@@ -77,28 +78,29 @@ _QUOTA_CODES: dict[int, str] = {
 }
 
 # Per-number rejections: (kind, message, retryable).
-_NUMBER_CODES: dict[int, tuple[str, str, bool]] = {
-    -18019903: ("unsupported", "17TRACK cannot detect the carrier for this number", False),
-    -18019910: ("unsupported", "17TRACK rejected the carrier code for this number", False),
-    -18019911: ("unsupported", "17TRACK cannot register numbers of this carrier", False),
-    -18010016: ("unsupported", "17TRACK cannot set a last-mile carrier for this number", False),
-    -18010018: ("unsupported", "17TRACK needs a destination country and postal code for this "
+_K = ErrorKind  # short, so each code stays on its line
+_NUMBER_CODES: dict[int, tuple[ErrorKind, str, bool]] = {
+    -18019903: (_K.UNSUPPORTED, "17TRACK cannot detect the carrier for this number", False),
+    -18019910: (_K.UNSUPPORTED, "17TRACK rejected the carrier code for this number", False),
+    -18019911: (_K.UNSUPPORTED, "17TRACK cannot register numbers of this carrier", False),
+    -18010016: (_K.UNSUPPORTED, "17TRACK cannot set a last-mile carrier for this number", False),
+    -18010018: (_K.UNSUPPORTED, "17TRACK needs a destination country and postal code for this "
                                "carrier, which emstui does not send", False),
-    -18010019: ("unsupported", "17TRACK needs a postal code for this carrier, which emstui "
+    -18010019: (_K.UNSUPPORTED, "17TRACK needs a postal code for this carrier, which emstui "
                                "does not send", False),
-    -18010020: ("unsupported", "17TRACK needs a phone number for this carrier, which emstui "
+    -18010020: (_K.UNSUPPORTED, "17TRACK needs a phone number for this carrier, which emstui "
                                "does not send", False),
-    -18010022: ("unsupported", "17TRACK needs additional details for this carrier", False),
-    -18010010: ("invalid", "17TRACK says data for this number is missing", False),
-    -18010011: ("invalid", "17TRACK says this number is invalid", False),
-    -18010012: ("invalid", "17TRACK says the format of this number is invalid", False),
-    -18010013: ("invalid", "17TRACK rejected the submitted data for this number", False),
-    -18010015: ("invalid", "17TRACK rejected a field for this number", False),
-    -18019909: ("not_found", "17TRACK has no tracking information for this number yet", True),
-    -18019907: ("quota", _QUOTA_CODES[-18019907], True),
-    -18019908: ("quota", _QUOTA_CODES[-18019908], True),
-    -18010003: ("temporary", "17TRACK had an internal error; will retry", True),
-    NOT_REGISTERED: ("not_registered", "17TRACK lost the registration of this number", True),
+    -18010022: (_K.UNSUPPORTED, "17TRACK needs additional details for this carrier", False),
+    -18010010: (_K.INVALID, "17TRACK says data for this number is missing", False),
+    -18010011: (_K.INVALID, "17TRACK says this number is invalid", False),
+    -18010012: (_K.INVALID, "17TRACK says the format of this number is invalid", False),
+    -18010013: (_K.INVALID, "17TRACK rejected the submitted data for this number", False),
+    -18010015: (_K.INVALID, "17TRACK rejected a field for this number", False),
+    -18019909: (_K.NOT_FOUND, "17TRACK has no tracking information for this number yet", True),
+    -18019907: (_K.QUOTA, _QUOTA_CODES[-18019907], True),
+    -18019908: (_K.QUOTA, _QUOTA_CODES[-18019908], True),
+    -18010003: (_K.TEMPORARY, "17TRACK had an internal error; will retry", True),
+    NOT_REGISTERED: (_K.NOT_REGISTERED, "17TRACK lost the registration of this number", True),
 }
 
 
@@ -147,8 +149,9 @@ def _parse_time(raw: str | None) -> tuple[Any, Any]:
 def _number_error(code: int | None, server_message: Any = None,
                   secrets: Sequence[str] = ()) -> NumberError:
     kind, message, retryable = _NUMBER_CODES.get(
-        code if code is not None else 0, ("rejected", "17TRACK rejected this number", True))
-    if kind == "rejected":
+        code if code is not None else 0,
+        (ErrorKind.REJECTED, "17TRACK rejected this number", True))
+    if kind == ErrorKind.REJECTED:
         said = safe_excerpt(_s(server_message) or "", secrets, limit=120)
         if said:
             message = f"{message}: {said}"
@@ -199,8 +202,9 @@ def parse_item(number: str, item: dict[str, Any]) -> Tracking | NumberError:
     """One `data.accepted[i]` of gettrackinfo (or a TRACKING_UPDATED webhook's `data`)."""
     track_info = item.get("track_info")
     if not isinstance(track_info, dict):
-        return NumberError("not_found", "17TRACK has no tracking information for this number "
-                                        "yet", retryable=True)
+        return NumberError(ErrorKind.NOT_FOUND,
+                           "17TRACK has no tracking information for this number yet",
+                           retryable=True)
     latest = _d(track_info.get("latest_status"))
     raw_status = _s(latest.get("status"))
     raw_sub = _s(latest.get("sub_status"))
@@ -273,7 +277,7 @@ class SeventeenTrackProvider:
         self._clock = clock
         self._timeout = timeout
         self._register_lock = asyncio.Lock()
-        self.capabilities = Capabilities(max_batch=MAX_BATCH, rate_per_second=3.0, burst=3,
+        self.capabilities = Capabilities(max_batch=MAX_BATCH, rate_per_second=3.0,
                                          concurrency=max(1, concurrency))
         # Every HTTP request (register and gettrackinfo alike) takes a slot, so the 3/s limit
         # holds however many batches run at once.
@@ -307,7 +311,7 @@ class SeventeenTrackProvider:
         found: dict[str, Tracking] = {}
         for number in wanted:
             if not self.supports(number):
-                errors[number] = NumberError("invalid", "17TRACK takes 5 to 50 letters and "
+                errors[number] = NumberError(ErrorKind.INVALID, "17TRACK takes 5 to 50 letters and "
                                                         "digits", retryable=False)
         async with self._register_lock:
             fresh = [n for n in wanted if n not in errors
@@ -332,7 +336,7 @@ class SeventeenTrackProvider:
                 results.append(NumberResult(number, tracking=found[number]))
             else:
                 results.append(NumberResult(number, error=errors.get(number) or NumberError(
-                    "bad_response", "17TRACK did not return this number")))
+                    ErrorKind.BAD_RESPONSE, "17TRACK did not return this number")))
         return results
 
     async def _register(self, numbers: list[str]) -> dict[str, NumberError]:
@@ -358,7 +362,7 @@ class SeventeenTrackProvider:
                 errors[number] = _number_error(code, error.get("message"), (self._key,))
         for number in numbers:
             if number not in errors and not self._registrations.is_registered(number, self.id):
-                errors[number] = NumberError("bad_response",
+                errors[number] = NumberError(ErrorKind.BAD_RESPONSE,
                                              "17TRACK did not confirm the registration")
         return errors
 
@@ -414,7 +418,7 @@ class SeventeenTrackProvider:
         return hashlib.sha256(seed).hexdigest()[:16]
 
     async def quota(self) -> Quota:
-        """`getquota`: registrations left. Free, but callers ask at most hourly (emstui.quota).
+        """`getquota`: registrations left. Free; callers ask at most hourly (emstui.present.quota).
 
         Raises the same typed ProviderErrors as tracking (a rejected key is AuthenticationError).
         """

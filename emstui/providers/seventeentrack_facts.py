@@ -6,7 +6,7 @@ sanitised and bounded before it leaves this module.
 
 Unverified against the live API (the spec only shows these fields empty or as "Success"):
 the format of `estimated_delivery_date.from/to` (read leniently: ISO 8601 with or without an
-offset, or any form `emstui.timeparse` knows), the values of its `source`, and the values of
+offset, or any form `emstui.core.timeparse` knows), the values of its `source`, and the values of
 `latest_sync_status` other than "Success" (any other value is kept raw and read as failing).
 """
 
@@ -16,9 +16,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from emstui.model import ShipmentFacts
-from emstui.sanitize import clean_line
-from emstui.timeparse import parse_time
+from emstui.core.model import ShipmentFacts
+from emstui.core.sanitize import clean_line
+from emstui.core.timeparse import parse_time
 
 ETA_SOURCE_LIMIT = 40
 LOCAL_NUMBER_LIMIT = 50  # 17TRACK numbers are 5 to 50 characters

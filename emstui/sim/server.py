@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from types import TracebackType
 
-from emstui.clock import Clock, SystemClock
+from emstui.core.clock import Clock, SystemClock
 from emstui.sim import emspage
 from emstui.sim.demo import assign_demo
 from emstui.sim.faults import Decision, Faults

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from textual import work
 
@@ -21,15 +21,13 @@ from emstui.config import (
     set_archived,
     set_theme,
 )
-from emstui.configsync import ConfigDiff
-from emstui.refresh import RefreshRequest
+from emstui.config.keeper import ConfigDiff
+from emstui.engine.engine import RefreshRequest
+from emstui.present.views import TABLE_COLUMNS, format_clock
+from emstui.tui.host import MonitorHost
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
-from emstui.views import TABLE_COLUMNS, format_clock
-
-if TYPE_CHECKING:
-    from emstui.tui.app import EmstuiApp
 
 SORT_CYCLE = ("status", "age", "label", "next")
 _SORT_NAMES = {c.key: c.title.lower() for c in TABLE_COLUMNS}  # as the column headers say
@@ -41,8 +39,8 @@ class ParcelActions:
 
     # ---- helpers ----------------------------------------------------------------------------
 
-    def _app(self) -> EmstuiApp:
-        return self  # type: ignore[return-value]
+    def _app(self) -> MonitorHost:
+        return cast(MonitorHost, self)  # mixed into EmstuiApp, which implements MonitorHost
 
     def _current(self) -> str | None:
         app = self._app()
@@ -105,11 +103,11 @@ class ParcelActions:
         if number is None:
             return
         app = self._app()
-        if app._parcels[number].archived:
+        if app.parcel(number).archived:
             app.notify("Archived parcels are not refreshed; press x to unarchive.",
                        severity="warning")
             return
-        self._say_refresh(app.engine.request_refresh([number]), app._parcels[number].title)
+        self._say_refresh(app.engine.request_refresh([number]), app.parcel(number).title)
 
     def action_refresh_all(self) -> None:
         app = self._app()
@@ -123,7 +121,7 @@ class ParcelActions:
             app.engine.stop()
             app.notify("Automatic refreshing paused (p resumes).", markup=False)
         else:
-            app._start_engine()
+            app.resume_engine()
             app.notify("Automatic refreshing resumed.", markup=False)
 
     # ---- watch list -------------------------------------------------------------------------
@@ -155,7 +153,7 @@ class ParcelActions:
         if number is None:
             return
         app = self._app()
-        parcel = app._parcels[number]
+        parcel = app.parcel(number)
         shown = {name: getattr(parcel, name) for name in EDITABLE_FIELDS}
         existing = {p.number: p.label for p in app.config.parcels}
         app.push_screen(ParcelFormScreen(existing, editing=parcel,
@@ -177,7 +175,7 @@ class ParcelActions:
         if number is None:
             return
         app = self._app()
-        parcel = app._parcels[number]
+        parcel = app.parcel(number)
         archive = not parcel.archived
         hint = " (A shows archived parcels)" if archive and not app.show_archived else ""
         verb = "Archived" if archive else "Unarchived"
@@ -187,8 +185,7 @@ class ParcelActions:
     def action_toggle_archived(self) -> None:
         app = self._app()
         app.show_archived = not app.show_archived
-        app._all_dirty = True
-        app._apply_changes()
+        app.show_changes(rebuild_all=True)
         app.notify("Showing archived parcels" if app.show_archived
                    else "Hiding archived parcels", markup=False)
 
@@ -197,7 +194,7 @@ class ParcelActions:
         if number is None:
             return
         app = self._app()
-        parcel = app._parcels[number]
+        parcel = app.parcel(number)
         app.push_screen(ConfirmRemoveScreen(number, parcel.label),
                         lambda choice: self._removed(number, parcel.title, choice))
 
@@ -259,7 +256,7 @@ class ParcelActions:
         if text == app.filter_text:
             return
         app.filter_text = text
-        app._apply_changes()
+        app.show_changes()
 
     def clear_filter(self) -> None:
         app = self._app()

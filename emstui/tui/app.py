@@ -36,16 +36,17 @@ from textual.notifications import Notify, SeverityLevel
 from textual.theme import Theme
 from textual.widgets import Footer
 
-from emstui import eta, quota
-from emstui.advice import advise, facts_for
-from emstui.changes import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
 from emstui.config import Config, ConfigError, Parcel
-from emstui.configsync import ConfigDiff, ConfigKeeper
-from emstui.eta import Estimate
-from emstui.model import ParcelState, Status
-from emstui.paths import user_themes_dir
-from emstui.sanitize import clean_block, clean_line
-from emstui.services import Services, engine_settings, watch_items
+from emstui.config.keeper import ConfigDiff, ConfigKeeper
+from emstui.config.paths import user_themes_dir
+from emstui.core.model import ParcelState, Status
+from emstui.core.sanitize import clean_block, clean_line
+from emstui.engine.events import CycleFinished, ParcelUpdated, ProviderStateChanged, RefreshStarted
+from emstui.present import eta, quota
+from emstui.present.advice import advise, facts_for
+from emstui.present.eta import Estimate
+from emstui.present.views import ParcelView, make_view
+from emstui.services import Services
 from emstui.store import StoreError
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
@@ -58,7 +59,6 @@ from emstui.tui.widgets import HORIZONTAL_BREAKPOINTS
 from emstui.tui.widgets.detail import DetailPanel, local_zone
 from emstui.tui.widgets.header import AppHeader
 from emstui.tui.widgets.parcel_table import ParcelTable
-from emstui.views import ParcelView, make_view
 
 TICK_SECONDS = 60.0  # ages ("3d 4h") move on by the minute
 PROGRESS_SECONDS = 1.0  # the header's time left during a pass
@@ -69,7 +69,7 @@ MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notifica
 MAX_TOASTS = 2  # shown at once: more would climb over the detail panel's first lines
 INFO_TOAST_SECONDS = 5.0
 WARNING_TOAST_SECONDS = 10.0
-# How often the monitor looks at the 17TRACK quota; it is asked at most hourly (emstui.quota).
+# How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
 QUOTA_POLL_SECONDS = 300.0
 
 
@@ -239,6 +239,26 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
     def _start_engine(self) -> None:
         self.run_worker(self.engine.run(), name="refresh-engine", group="engine",
                         exit_on_error=False)
+
+    # ---- what the actions use (`emstui.tui.host.MonitorHost`) -------------------------------
+
+    def parcel(self, number: str) -> Parcel:
+        return self._parcels[number]
+
+    def resume_engine(self) -> None:
+        self._start_engine()
+
+    def show_changes(self, *, rebuild_all: bool = False) -> None:
+        """Redraw what changed; `rebuild_all` when every row depends on what changed."""
+        if rebuild_all:
+            self._all_dirty = True
+        self._apply_changes()
+
+    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+        self.set_filter(message.text)
+
+    def on_filter_bar_done(self, message: FilterBar.Done) -> None:
+        self.table.focus()
 
     def _show_quota(self) -> None:
         """The remembered 17TRACK quota (whoever asked last: this app, cron, doctor)."""
@@ -491,7 +511,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         if missing:
             self._states.update(self.store.states(missing))
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
-        self.engine.set_watchlist(watch_items(config), engine_settings(config))
+        self.services.apply_config(config)
         self._all_dirty = True
         self._estimates_due = True
         self._apply_changes()

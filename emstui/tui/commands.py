@@ -24,8 +24,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-from emstui import s10
-from emstui.sanitize import clean_line
+from emstui.core import s10
+from emstui.core.sanitize import clean_line
 from emstui.tui import keymap
 from emstui.tui.messages import JumpToParcel
 

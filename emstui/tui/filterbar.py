@@ -7,10 +7,21 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Input, Label
 
 
 class FilterBar(Horizontal):
+    """Posts `Changed` as the text changes and `Done` when the user keeps it (messages up)."""
+
+    class Changed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Done(Message):
+        pass
+
     DEFAULT_CSS = """
     FilterBar {
         dock: bottom;
@@ -46,7 +57,7 @@ class FilterBar(Horizontal):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.app.set_filter(event.value)  # type: ignore[attr-defined]
+        self.post_message(self.Changed(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -55,4 +66,4 @@ class FilterBar(Horizontal):
     def action_done(self) -> None:
         if not self.input.value:
             self.display = False
-        self.app.table.focus()  # type: ignore[attr-defined]
+        self.post_message(self.Done())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from emstui.changes import Change
+from emstui.engine.events import Change
 
 
 class EngineChange(Message):

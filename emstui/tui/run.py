@@ -9,12 +9,11 @@ import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from emstui import paths
-from emstui.config import load_config
-from emstui.output import CleanLogFormatter
-from emstui.services import build_services
+from emstui.config import load_config, paths
+from emstui.present.output import CleanLogFormatter
+from emstui.services import Services, build_services
 from emstui.sim import SimServer
 from emstui.tui.app import EmstuiApp
 
@@ -88,11 +87,20 @@ def run_tui(config_file: Path, *, demo: bool = False, err: TextIO | None = None)
         services.store.close()
         raise
     app = EmstuiApp(services, config_file=config_file)
-    try:
-        code = app.run()
-    finally:
-        services.store.close()
-    return code or 0
+    return run_app(app, services)
+
+
+def run_app(app: EmstuiApp, services: Services, **run_options: Any) -> int:
+    """Run the monitor, then close its services in the same event loop (HTTP clients too).
+    `run_options` go to Textual's `App.run_async` (tests run it headless)."""
+
+    async def main() -> int | None:
+        try:
+            return await app.run_async(**run_options)
+        finally:
+            await services.aclose()
+
+    return asyncio.run(main()) or 0
 
 
 def run_demo() -> int:
@@ -114,11 +122,7 @@ def run_demo() -> int:
                   f"{home}; your own config and history are not touched.")
         app = EmstuiApp(services, config_file=config_file, banner=banner,
                         badge="DEMO", tick_seconds=DEMO_TICK_SECONDS)
-        try:
-            code = app.run()
-        finally:
-            services.store.close()
-        return code or 0
+        return run_app(app, services)
     finally:
         sim.stop()
         shutil.rmtree(home, ignore_errors=True)

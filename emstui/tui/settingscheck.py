@@ -8,9 +8,9 @@ import re
 from textual.theme import BUILTIN_THEMES
 
 from emstui.config import Config
-from emstui.configcheck import Problem
-from emstui.paths import user_themes_dir
-from emstui.themefiles import bundled_theme_files, load_themes, user_theme_files
+from emstui.config.paths import user_themes_dir
+from emstui.config.problems import Problem
+from emstui.config.themefiles import bundled_theme_files, load_themes, user_theme_files
 from emstui.tui import keymap
 
 _KEYS_PROBLEM_RE = re.compile(r"\[keys\] ([^\s:=]+)")

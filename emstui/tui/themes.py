@@ -9,7 +9,7 @@ from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from emstui.themefiles import (
+from emstui.config.themefiles import (
     COLOUR_KEYS,
     STATUS_VARIABLES,
     ThemeFileError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, ConfirmScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
-from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen, ParcelLike
+from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
 
 __all__ = [
     "ConfirmRemoveScreen",
@@ -12,6 +12,5 @@ __all__ = [
     "HelpScreen",
     "ParcelDraft",
     "ParcelFormScreen",
-    "ParcelLike",
     "RemoveChoice",
 ]

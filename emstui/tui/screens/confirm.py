@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from emstui import s10
-from emstui.sanitize import clean_block, clean_line
+from emstui.core import s10
+from emstui.core.sanitize import clean_block, clean_line
 from emstui.tui.keymap import build_bindings, key_hint
 
 _CSS = """

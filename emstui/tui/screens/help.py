@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from emstui.sanitize import clean_line
+from emstui.core.sanitize import clean_line
 from emstui.tui import keymap
 from emstui.tui.screens.legend import legend_content
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from textual.color import Color, ColorParseError
 from textual.content import Content
 
-from emstui.eta_text import OVERDUE_WORD
-from emstui.views import (
+from emstui.present.eta_text import OVERDUE_WORD
+from emstui.present.views import (
     GLYPHS,
     NEXT_MARKS,
     QUIET_MARKS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,11 +15,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from emstui import s10
-from emstui.config import check_interval
-from emstui.durations import DurationError, format_duration, parse_duration
+from emstui.config import Parcel, check_interval
+from emstui.core import s10
+from emstui.core.durations import DurationError, format_duration, parse_duration
+from emstui.core.sanitize import clean_line
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
-from emstui.sanitize import clean_line
 from emstui.tui.keymap import build_bindings
 from emstui.tui.widgets.ordered_input import OrderedInput
 
@@ -39,21 +39,6 @@ class ParcelDraft:
     note: str = ""
     interval: int | None = None  # seconds; None = the configured default
     provider: str | None = None  # None = automatic (providers.order)
-
-
-class ParcelLike(Protocol):
-    """The fields the edit dialog starts from (config.Parcel has them)."""
-
-    @property
-    def number(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def note(self) -> str: ...
-    @property
-    def interval(self) -> int | None: ...
-    @property
-    def provider(self) -> str | None: ...
 
 
 def number_facts(number: s10.TrackingNumber) -> Content:
@@ -125,7 +110,7 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
     """
 
     def __init__(self, existing: Mapping[str, str] | None = None, *,
-                 editing: ParcelLike | None = None, default_interval: int | None = None,
+                 editing: Parcel | None = None, default_interval: int | None = None,
                  name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

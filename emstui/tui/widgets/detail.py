@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -12,11 +12,12 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from emstui.model import Event
-from emstui.official import channels
-from emstui.sanitize import clean_block, clean_line
+from emstui.core.model import Event
+from emstui.core.sanitize import clean_block, clean_line
+from emstui.present.advice import Advice
+from emstui.present.official import channels
+from emstui.present.views import NO_VALUE, ParcelView, format_event_time
 from emstui.tui import keymap
-from emstui.views import NO_VALUE, ParcelView, format_event_time
 
 _TONE_STYLE = "$status-{tone}"
 _LEVEL_STYLE: dict[str, str] = {
@@ -27,19 +28,6 @@ _LEVEL_STYLE: dict[str, str] = {
 }
 _LEVEL_MARK: dict[str, str] = {"info": "i", "tip": "*", "warning": "!", "alert": "!!"}
 _KEY_WIDTH = 11
-
-
-class AdviceLike(Protocol):
-    """What the panel needs from an advice item (`emstui.advice.Advice` fits)."""
-
-    @property
-    def level(self) -> object: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def body(self) -> str: ...
-    @property
-    def trigger(self) -> str: ...
 
 
 def local_zone() -> tzinfo:
@@ -102,7 +90,7 @@ def facts_content(view: ParcelView) -> Content:
     return Content("\n").join(lines)
 
 
-def advice_content(advice: Sequence[AdviceLike]) -> Content:
+def advice_content(advice: Sequence[Advice]) -> Content:
     """Advice items: level-coloured title, body, and the fact that triggered it in dim."""
     if not advice:
         return Content("")
@@ -184,7 +172,7 @@ class DetailPanel(VerticalScroll):
         super().__init__(name=name, id=id, classes=classes)
         self.tz = tz or local_zone()
         self.number: str | None = None
-        self._pending: tuple[ParcelView | None, list[Event], list[AdviceLike]] | None = None
+        self._pending: tuple[ParcelView | None, list[Event], list[Advice]] | None = None
         self._composed = False
 
     def on_mount(self) -> None:
@@ -200,7 +188,7 @@ class DetailPanel(VerticalScroll):
         yield Static(Content(""), id="detail-events")
 
     def show(self, parcel_view: ParcelView | None, events: Sequence[Event],
-             advice: Sequence[AdviceLike]) -> None:
+             advice: Sequence[Advice]) -> None:
         """Show one parcel (None: nothing selected). All remote text is shown as plain text."""
         if not self._composed:
             self._pending = (parcel_view, list(events), list(advice))

@@ -9,10 +9,10 @@ from datetime import datetime, tzinfo
 from textual.content import Content
 from textual.widgets import Static
 
-from emstui.clock import Clock, SystemClock
-from emstui.providers.base import ProviderHealth
-from emstui.sanitize import clean_line
-from emstui.views import describe_health, format_clock
+from emstui.core.clock import Clock, SystemClock
+from emstui.core.sanitize import clean_line
+from emstui.engine.health import ProviderHealth
+from emstui.present.views import describe_health, format_clock
 
 _TONE_STYLE: dict[str, str] = {
     "ok": "$text-success",
@@ -65,7 +65,7 @@ class AppHeader(Static):
         self._redraw()
 
     def set_quota(self, words: tuple[str, str] | None) -> None:
-        """The 17TRACK quota as (words, tone) from `emstui.quota.header_words`, or None."""
+        """The 17TRACK quota as (words, tone) from `emstui.present.quota.header_words`, or None."""
         self._quota = words
         self._redraw()
 

@@ -5,7 +5,7 @@ Input's own key bindings (ctrl+u, backspace, end, left, ...) only after that key
 through every ancestor to the App (`App._on_key` -> `_check_bindings`), one message queue per
 hop. Keys that arrive together (fast typing, a terminal sending a burst, `tmux send-keys`) are
 then applied out of order: "ctrl+u A B" inserts "AB" first and clears it afterwards, leaving an
-empty field. A bare Textual app with one Input shows the same (see tests/test_tui_dialogs.py).
+empty field. A bare Textual app with one Input shows the same (see tests/tui/test_tui_dialogs.py).
 
 `OrderedInput` runs its own bindings when the key arrives, like typed text, so the field always
 ends up as typed.

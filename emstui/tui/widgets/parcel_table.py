@@ -20,8 +20,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import RowRenderables
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from emstui.tui import keymap
-from emstui.views import (
+from emstui.present.views import (
     DEFAULT_SORT,
     NEXT_MARKS,
     NO_VALUE,
@@ -35,12 +34,13 @@ from emstui.views import (
     Column,
     ParcelView,
 )
+from emstui.tui import keymap
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable", "compute_widths"]
 
 _BOLD = Style(bold=True)
 
-# The columns are declared in `emstui.views.TABLE_COLUMNS` (display order, priority, widths).
+# Columns are declared in `emstui.present.views.TABLE_COLUMNS` (display order, priority, widths).
 COLUMNS: tuple[Column, ...] = TABLE_COLUMNS
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 NUMBER_COLUMN = "number"
@@ -211,7 +211,7 @@ class ParcelTable(DataTable[Text]):
         return True
 
     def set_sort(self, column: str, *, reverse: bool = False) -> None:
-        """Sort by a column of `emstui.views.SORT_KEYS`, keeping the cursor on its parcel."""
+        """Sort by a column of `present.views.SORT_KEYS`, keeping the cursor on its parcel."""
         if column not in SORT_KEYS:
             raise ValueError(f"unknown sort column {column!r}")
         self.sort_column, self.sort_reverse = column, reverse

@@ -1,0 +1,1 @@
+"""The command line: `emstui`, `--once`, `doctor`, `import`, `notify`, and their exit codes."""

@@ -1,0 +1,417 @@
+"""`emstui --once`: one headless refresh for cron and scripts, printed as text or JSON.
+
+Never imports Textual (a test proves it). stdout carries data only; progress goes to stderr
+and only on a TTY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+from emstui.cli.exitcodes import ExitCode
+from emstui.config import Parcel, load_config
+from emstui.core.clock import Clock
+from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
+from emstui.core.sanitize import clean_line, json_dumps
+from emstui.engine.engine import CycleReport, RefreshEngine
+from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
+from emstui.engine.health import ProviderHealth
+from emstui.present import eta, quota
+from emstui.present.eta import Estimate
+from emstui.present.official import destination_operator
+from emstui.present.output import safe, write_coloured, write_progress
+from emstui.present.timefmt import format_age, when_it_happened
+from emstui.services import Services, build_services
+from emstui.store import Store
+
+if TYPE_CHECKING:
+    import httpx
+
+ONCE_META_KEY = "once.last_run"
+# Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
+# the retry times at their ends always fit.
+ERROR_LIMIT = 1000
+OTHER_PROCESS_POLL = 0.1  # seconds between looks at parcels another process is refreshing
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why a parcel shows an error: a kind scripts can test (`no_source`, `offline`, ...)."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class OnceRow:
+    number: str
+    label: str
+    state: ParcelState | None
+    events: tuple[Event, ...]
+    changed: bool
+    error: RowError | None
+
+    @property
+    def last_event(self) -> Event | None:
+        """The newest event: from the events when loaded (JSON), else the stored summary."""
+        if self.events:
+            return self.events[0]
+        return self.state.last_event if self.state is not None else None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "time": event.time_raw,
+        "time_local": _iso(event.time_local),
+        "time_utc": _iso(event.time_utc),
+        "location": event.location,
+        "description": event.description,
+        "provider": event.provider,
+        "code": event.code,
+        "sources": list(event.reported_by),
+    }
+
+
+def row_error(number: str, state: ParcelState | None, report: CycleReport,
+              untrackable: Mapping[str, str]) -> RowError | None:
+    """The error a parcel shows now: no source at all, this run's failure, or a stored one."""
+    if number in untrackable:
+        return RowError(ErrorKind.NO_SOURCE, untrackable[number])
+    failed = report.failed.get(number)
+    stored = state is not None and state.last_error and number not in report.refreshed
+    kind = ((state.error_kind if state is not None and state.last_error else None)
+            or ErrorKind.PROVIDER)
+    if failed is not None:
+        return RowError(kind, failed)
+    if stored and state is not None and state.last_error:
+        return RowError(kind, state.last_error)
+    return None
+
+
+def _operator_name(state: ParcelState | None) -> str | None:
+    """The destination country's designated postal operator, from emstui's own table."""
+    facts = state.facts if state else None
+    operator = destination_operator(facts.destination_country if facts else None)
+    return operator.name if operator else None
+
+
+def _eta_field(row: OnceRow, now: datetime,
+               estimates: Mapping[str, Estimate] | None) -> dict[str, Any] | None:
+    facts = row.state.facts if row.state else None
+    estimate = (estimates or {}).get(row.number) or eta.source_estimate(facts)
+    return estimate_json(estimate, now) if estimate is not None else None
+
+
+def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
+                 *, changed_since: datetime | None, include_all: bool,
+                 untrackable: Mapping[str, str] | None = None, with_events: bool = True,
+                 states: Mapping[str, ParcelState] | None = None) -> list[OnceRow]:
+    """One row per watched (non-archived) parcel, with what this run learnt about it.
+
+    A parcel has changed when its status or events changed after `changed_since` (the previous
+    run's mark: whoever fetched the change, this run or the TUI), or, without a previous run,
+    during this run. Without `include_all` only changed parcels get a row. Every event of a
+    row's parcel is read only `with_events` (JSON prints them); text needs only the summary
+    columns `states` already holds (one query for every parcel).
+    """
+    active = [p for p in parcels if not p.archived]
+    if states is None:
+        states = store.states([p.number for p in active])
+    changed = store.changed_since(changed_since) if changed_since is not None \
+        else report.changed
+    rows = []
+    for parcel in active:
+        state = states.get(parcel.number)
+        is_changed = parcel.number in changed
+        error = row_error(parcel.number, state, report, untrackable or {})
+        if not include_all and not is_changed:
+            continue
+        events = tuple(store.events(parcel.number)) if with_events else ()
+        rows.append(OnceRow(parcel.number, parcel.label, state, events, is_changed, error))
+    return rows
+
+
+def estimate_json(estimate: Estimate, now: datetime) -> dict[str, Any]:
+    """An arrival window: `source` is the source's name ("17TRACK") or "history"; `basis` says
+    it in words, `samples` counts the earlier parcels behind a history window."""
+    return {"from": _iso(estimate.start), "to": _iso(estimate.end), "source": estimate.source,
+            "basis": estimate.basis, "samples": estimate.samples, "overdue": estimate.overdue(now)}
+
+
+def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
+            health: dict[str, ProviderHealth],
+            estimates: Mapping[str, Estimate] | None = None) -> str:
+    """The JSON document; `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`,
+    without them a source's own window is shown."""
+    parcels = []
+    for row in rows:
+        state = row.state
+        last = row.last_event
+        parcels.append({
+            "number": row.number,
+            "label": row.label,
+            "status": state.status.value if state else "unknown",
+            "stage": state.stage.value if state else "none",
+            "provider": state.provider if state else None,
+            "changed": row.changed,
+            "last_event": event_json(last) if last else None,
+            "events": [event_json(e) for e in row.events],
+            "error": ({"kind": row.error.kind, "message": clean_line(row.error.message,
+                                                                     limit=500)}
+                      if row.error else None),
+            "next_check": _iso(state.next_due) if state else None,
+            "eta": _eta_field(row, generated_at, estimates),
+            "destination": state.facts.destination_country if state and state.facts else None,
+            "destination_operator": _operator_name(state),
+        })
+    document = {
+        "generated_at": generated_at.isoformat(),
+        "providers": {pid: {"state": h.state, "message": h.message, "until": _iso(h.until)}
+                      for pid, h in sorted(health.items())},
+        "parcels": parcels,
+    }
+    return json_dumps(document)
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+_COLOURS = {"delivered": "32", "returned": "35", "exception": "31", "delivery_failed": "31",
+            "expired": "31", "in_customs": "33", "available_for_pickup": "36",
+            "out_for_delivery": "36", "not_found": "2", "unknown": "2"}
+
+
+def to_text(rows: Sequence[OnceRow], *, now: datetime, colour: bool) -> str:
+    """A compact aligned table: status, label, number, last event, its age, and any error.
+
+    Every text field passes through `clean_line` (the store's events are clean already; labels
+    and error messages may not be), so nothing printed can carry a terminal escape.
+    """
+    lines = []
+    table = []
+    for row in rows:
+        state = row.state
+        status = state.status.value if state else "unknown"
+        last = row.last_event
+        when, exact = when_it_happened(last) if last else (None, False)
+        # A wall time without offset is the scan site's clock read as UTC: say it is rough.
+        age = (format_age(now - when) if exact else f"~{format_age(now - when)}") if when else ""
+        event = f"{last.description} ({last.location})" if last and last.location else \
+            (last.description if last else "—")
+        table.append((status, clean_line(row.label), clean_line(row.number),
+                      clean_line(event, limit=60), age,
+                      clean_line(row.error.message, limit=ERROR_LIMIT) if row.error else ""))
+    if not table:
+        return ""
+    width_status = max(len(r[0]) for r in table)
+    width_number = max(len(r[2]) for r in table)
+    width_label = min(28, max(len(r[1]) for r in table))
+    for status, label, number, event, age, error in table:
+        shown_status = status.ljust(width_status)
+        if colour:
+            shown_status = f"\x1b[{_COLOURS.get(status, '0')}m{shown_status}\x1b[0m"
+        label = (label[:width_label - 1] + "…") if len(label) > width_label else label
+        line = (f"{shown_status}  {label.ljust(width_label)}  {number.ljust(width_number)}  "
+                f"{age:>8}  {event}")
+        if error:
+            line += f"  ! {error}"
+        lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def exit_code(report: CycleReport, states: Mapping[str, ParcelState],
+              untrackable: Mapping[str, str]) -> ExitCode:
+    """NO_SOURCE while some parcel cannot be tracked at all (on every run, not only when it is
+    due); else PROVIDER while any parcel could not be refreshed or still shows an error;
+    else OK. The same state gives the same code, run after run."""
+    if untrackable:
+        return ExitCode.NO_SOURCE
+    if report.failed or any(state.last_error for state in states.values()):
+        return ExitCode.PROVIDER
+    return ExitCode.OK
+
+
+MAX_LISTED_UNTRACKABLE = 5
+
+
+def untrackable_lines(untrackable: Mapping[str, str], labels: Mapping[str, str]) -> list[str]:
+    """One stderr line per parcel no source can track (a few, then how many more)."""
+    lines = []
+    for number, reason in list(untrackable.items())[:MAX_LISTED_UNTRACKABLE]:
+        label = clean_line(labels.get(number, ""), limit=40)
+        named = f"{number} ({label})" if label else number
+        lines.append(f"emstui: {named} cannot be tracked: {clean_line(reason, limit=500)}")
+    more = len(untrackable) - MAX_LISTED_UNTRACKABLE
+    if more > 0:
+        lines.append(f"emstui: ... and {more} more parcels cannot be tracked for the same "
+                     "reason (`emstui --once --json` lists them)")
+    return lines
+
+
+def provider_problems(health: Mapping[str, ProviderHealth],
+                      zone: tzinfo | None = UTC) -> list[str]:
+    """One stderr line per provider in trouble: which one, what went wrong, when it retries."""
+    lines = []
+    for pid, h in sorted(health.items()):
+        if h.state in (HealthState.OK, HealthState.IDLE):
+            continue
+        if h.until is not None:
+            when = ("; next attempt at "
+                    f"{h.until.astimezone(zone).isoformat(timespec='seconds')}")
+        elif h.state in (HealthState.AUTH, HealthState.QUOTA, HealthState.GONE):
+            when = "; not retried until the configuration changes"
+        else:
+            when = ""
+        lines.append(f"emstui: {pid}: {h.state}: {clean_line(h.message, limit=500)}{when}")
+    return lines
+
+
+def progress(message: str, stream: TextIO = sys.stderr) -> None:
+    if getattr(stream, "isatty", lambda: False)():
+        write_progress(stream, message)
+        stream.flush()
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = False,
+             include_all: bool = False, out: TextIO | None = None, err: TextIO | None = None,
+             clock: Clock | None = None, store_path: Path | None = None,
+             transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> int:
+    """Refresh due parcels (or all) once and print them. Returns the process exit code."""
+    out = cast(TextIO, safe(out or sys.stdout))  # the output layer: see emstui.present.output
+    err = cast(TextIO, safe(err or sys.stderr))
+    config = load_config(config_file)
+    if not config.exists:
+        # Most often cron running with another HOME or without EMSTUI_CONFIG: say so, loudly.
+        err.write(f"emstui: no config file at {config_file}; `emstui add NUMBER` or "
+                  "`emstui config init` creates one\n")
+        return ExitCode.USAGE
+    for warning in config.warnings:
+        err.write(f"emstui: warning: {warning}\n")
+    total = sum(1 for p in config.parcels if not p.archived)
+    if total == 0:
+        archived = len(config.parcels)
+        also = f" ({archived} archived)" if archived else ""
+        err.write(f"emstui: the watchlist is empty{also}: nothing to refresh. `emstui add "
+                  "NUMBER` (or `a` in the monitor) starts watching a parcel\n")
+    engine: RefreshEngine | None = None
+
+    def on_change(change: Change) -> None:
+        # On a terminal: how far the pass is, at what rate, who makes it wait, time left.
+        if engine is not None and isinstance(change, ParcelUpdated | ProviderStateChanged):
+            text = engine.progress_text()
+            if text:
+                progress(text, err)
+
+    services = build_services(config=config, clock=clock, store_path=store_path,
+                              transports=transports, listener=on_change, audience="once")
+    engine = services.engine
+    if services.notifier is not None:
+        services.notifier.report = lambda line: err.write(f"emstui: {line}\n")
+    interrupted = False
+    try:
+        # Notes such as "17TRACK is not used: no API key" would make cron mail every run, so
+        # they are for a terminal only; a damaged history moved aside is news wherever we run,
+        # and so is every parcel that no source can track (below, on every run).
+        recovery = services.recovery_note
+        on_tty = getattr(err, "isatty", lambda: False)()
+        for note in services.notes:
+            if on_tty or note == recovery:
+                err.write(f"emstui: {note}\n")
+        untrackable = services.engine.untrackable()
+        store = services.store
+        previous = _parse_iso(store.get_meta(ONCE_META_KEY))
+        numbers = [p.number for p in config.parcels if not p.archived] if include_all else None
+        report = CycleReport(started=services.clock.now())
+        try:
+            report = asyncio.run(_refresh(services, numbers))
+        except KeyboardInterrupt:
+            interrupted = True
+        progress("", err)
+        if interrupted:
+            err.write("emstui: interrupted; everything fetched so far is saved\n")
+            return ExitCode.INTERRUPTED
+        health = services.engine.health()
+        # The mark is taken before reading the store, and after this run's own changes: the
+        # next run reports what changed after it, so nothing is reported twice (a mark taken
+        # when the run started would repeat every change this run stored) or lost.
+        mark = services.clock.now()
+        active = [p.number for p in config.parcels if not p.archived]
+        # Text shows one summary line per parcel; JSON shows everything about each parcel.
+        states = store.states(active) if as_json else store.summaries(active)
+        rows = collect_rows(config.parcels, store, report, changed_since=previous,
+                            include_all=not changed_only, untrackable=untrackable,
+                            with_events=as_json, states=states)
+        if changed_only and previous is None:
+            rows = [r for r in rows if r.last_event]  # first run: report what we know
+        store.set_meta(ONCE_META_KEY, mark.isoformat())
+        now = services.clock.now()
+        if as_json:
+            arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
+                                              for r in rows})
+            out.write(to_json(rows, generated_at=now, health=health, estimates=arrivals) + "\n")
+        else:
+            write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
+        out.flush()
+        for line in provider_problems(health, config.display.zone()):
+            err.write(line + "\n")
+        labels = {p.number: p.label for p in config.parcels}
+        for line in untrackable_lines(untrackable, labels):
+            err.write(line + "\n")
+        low_quota = quota.current_warning(store, services.providers)
+        if low_quota:
+            err.write(f"emstui: 17track: warning: {low_quota}\n")
+        return exit_code(report, states, untrackable)
+    finally:
+        asyncio.run(services.aclose())  # the sources are released already: closes the store
+
+
+async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:
+    """One pass; the HTTP clients are closed inside the same event loop that used them."""
+    try:
+        report = await services.engine.refresh(numbers, force=numbers is not None)
+        await _wait_for_other_processes(services, report)
+        # At most hourly across processes however often cron runs (emstui.present.quota).
+        await quota.refresh_after_pass(services.store, services.providers,
+                                       services.engine.health(), services.clock.now())
+        return report
+    finally:
+        await services.release_sources()
+
+
+async def _wait_for_other_processes(services: Services, report: CycleReport) -> None:
+    """Parcels another emstui was refreshing when we came to them: wait (bounded) until it has
+    stored them, so what this run prints is as fresh as if it had fetched them itself."""
+    limits = services.engine.limits
+    if limits is None or not report.elsewhere:
+        return
+    clock = services.clock
+    deadline = clock.now() + timedelta(seconds=float(services.config.refresh.timeout) + 10)
+    waiting = list(report.elsewhere)
+    while clock.now() < deadline:
+        waiting = sorted(limits.busy_elsewhere(waiting))
+        if not waiting:
+            return
+        await clock.sleep(OTHER_PROCESS_POLL)

@@ -1,0 +1,1 @@
+"""Presentation without a UI toolkit: rows, advice, times, quota lines and clean output."""
