@@ -410,6 +410,17 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}{cause}; {fix}"
 
 
+def _decodable(arg: str) -> str:
+    """An argument as text every writer accepts. Bytes that are not UTF-8 (a label typed in
+    another encoding, `$'\\x9b'`) reach Python as lone surrogates, which no UTF-8 file or
+    terminal takes: they become U+FFFD, so the text is kept, visibly damaged, instead of
+    failing the config write with an encoder message."""
+    try:
+        return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return arg.encode("utf-8", "replace").decode("utf-8")
+
+
 def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         err: TextIO | None = None, terminal: bool | None = None) -> int:
     """Run one command line; returns the process exit code (never raises SystemExit).
@@ -421,7 +432,8 @@ def run(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     # carry a terminal escape, whatever text it holds.
     out = cast(TextIO, safe(out or sys.stdout))
     err = cast(TextIO, safe(err or sys.stderr))
-    args = parse_args(argv, out, err)
+    args = parse_args([_decodable(arg) for arg in (sys.argv[1:] if argv is None else argv)],
+                      out, err)
     if isinstance(args, int):
         return args
     try:

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
 from pathlib import Path
 
+from emstui.core.sanitize import clean_line
+
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
 DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
 
@@ -87,7 +89,10 @@ class DuplicateParcel(ConfigError):
         self.number = number
         self.existing = existing
         self.index = index
-        known_as = f'as "{existing.label}"' if existing.label else "(without a label)"
+        # Cleaned here, not only where the whole line is printed: an escape sequence in the
+        # label would otherwise swallow the text after it when the line is cleaned.
+        known_as = f'as "{clean_line(existing.label, limit=60)}"' if existing.label \
+            else "(without a label)"
         super().__init__(
             f"{number} is already in the watchlist {known_as}, parcels[{index}]",
             hint="Edit that entry instead of adding the number again",

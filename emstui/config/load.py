@@ -43,6 +43,7 @@ from emstui.config.schema import (
     _parse_number,
     key_problem,
 )
+from emstui.core.sanitize import clean_line
 
 PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
 DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
@@ -320,7 +321,7 @@ class _Loader:
     def _duplicate(self, parcel: Parcel, index: int, first: int, first_label: str) -> None:
         def named(i: int, label: str) -> str:
             line = self.line_of(f"parcels[{i}]")
-            details = [f'"{label}"' if label else "no label"]
+            details = [f'"{clean_line(label, limit=60)}"' if label else "no label"]
             if line is not None:
                 details.append(f"line {line}")
             return f"parcels[{i}] ({', '.join(details)})"

@@ -161,6 +161,24 @@ def test_add_duplicate_is_refused_with_exit_2_naming_the_existing_label(
     assert config_file.read_bytes() == before
 
 
+def test_duplicate_add_of_a_label_with_an_escape_keeps_the_rest_of_the_message(
+        config_file: Path) -> None:
+    # A C1 CSI in the label must not swallow the text after it when the line is cleaned.
+    assert cli("add", TEA, "--label", "Tea\u009b").code == 0
+    result = cli("add", TEA)
+    assert result.code == 2
+    assert 'as "Tea", parcels[0]. Edit that entry' in result.err
+
+
+def test_a_label_in_another_encoding_is_kept_visibly_damaged_not_a_write_error(
+        config_file: Path) -> None:
+    latin1 = b"Th\xe9 vert".decode("utf-8", "surrogateescape")  # as argv delivers it
+    result = cli("add", TEA, "--label", latin1)
+    assert result.code == 0, result.err
+    with config_file.open("rb") as f:
+        assert tomllib.load(f)["parcels"][0]["label"] == "Th\ufffd vert"
+
+
 def test_add_invalid_number_exits_3_and_writes_nothing(config_file: Path) -> None:
     result = cli("add", WRONG_DIGIT, "--label", "Tea")
     assert result.code == 3
