@@ -45,7 +45,7 @@ from emstui.engine.events import CycleFinished, ParcelUpdated, ProviderStateChan
 from emstui.present import eta, quota
 from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
-from emstui.present.views import ParcelView, make_view
+from emstui.present.views import ParcelView, make_view, retime_view
 from emstui.services import Services
 from emstui.store import StoreError
 from emstui.tui import keymap
@@ -466,8 +466,25 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self.header.set_progress(self.engine.progress_text())
 
     def _tick(self) -> None:
-        self._all_dirty = True
-        self._schedule_apply()
+        """The clock moved: recompute only what depends on it (ages, quiet marks, next and last
+        checks, overdue estimates) and hand the table only the rows whose text changed."""
+        if self._all_dirty:  # a full rebuild is on its way: it uses the new time anyway
+            self._schedule_apply()
+            return
+        now = self.clock.now()
+        changed: list[ParcelView] = []
+        for number, view in self._views.items():
+            parcel = self._parcels.get(number)
+            if parcel is None:
+                continue
+            fresh = retime_view(view, parcel, self._states.get(number), now, self.tz,
+                                estimate=self._estimates.get(number))
+            if fresh is not view:
+                self._views[number] = fresh
+                changed.append(fresh)
+        self.table.update_rows(changed)  # the filter reads no clock text: the same rows show
+        self._show_detail(self.table.highlighted_number)  # its ages and advice are "now" too
+        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
 
     # ---- the engine -------------------------------------------------------------------------
 
