@@ -21,7 +21,7 @@ from emstui.core.model import (
 )
 from emstui.core.sanitize import clean_line
 from emstui.engine.health import ProviderHealth
-from emstui.present.advice import Level, silence_level
+from emstui.present.advice import Level, silence_level, silence_rule
 from emstui.present.eta import Estimate, source_estimate
 from emstui.present.eta_text import EtaText, eta_text
 from emstui.present.timefmt import (
@@ -483,6 +483,51 @@ def retime_view(view: ParcelView, parcel: Parcel, state: ParcelState | None, now
                    next_at=next_at, last_checked=checked, eta=eta, eta_note=eta_note,
                    eta_short=eta_short, eta_overdue=eta_overdue, eta_last_day=eta_last_day,
                    sync=sync, sync_problem=sync_problem)
+
+
+_MINUTE, _HOUR, _DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # thresholds are passed strictly after their instant
+
+
+def _next_midnight(now: datetime, tz: tzinfo) -> datetime:
+    local = to_utc(now).astimezone(tz)
+    return datetime.combine(local.date() + _DAY, datetime.min.time(), tz).astimezone(UTC)
+
+
+def table_text_until(view: ParcelView, state: ParcelState | None, now: datetime, tz: tzinfo,
+                     *, estimate: Estimate | None = None) -> datetime | None:
+    """The earliest instant after `now` at which a table cell of `view` may read differently
+    (its age, quiet mark, next check or arrival estimate), or None when none reads the clock.
+
+    Early is allowed (`retime_view` then finds nothing changed), late is not. The detail-only
+    fields (last check, sync) change every minute and are not counted: retime a view before
+    showing those.
+    """
+    now = to_utc(now)
+    candidates: list[datetime] = []
+    event_at = view.event_at
+    if event_at is not None:
+        elapsed = now - event_at
+        if elapsed < _MINUTE:
+            step = _MINUTE
+        else:  # format_age: minutes under a day, hours under 100 days, then days
+            step = _MINUTE if elapsed < _DAY else _HOUR if elapsed < 100 * _DAY else _DAY
+        candidates.append(event_at + (max(elapsed, timedelta(0)) // step + 1) * step)
+        rule = silence_rule(Stage.OUT_FOR_DELIVERY if view.status is Status.OUT_FOR_DELIVERY
+                            else view.stage)
+        candidates += [event_at + rule.warn + _TICK, event_at + rule.alert + _TICK]
+    midnight = _next_midnight(now, tz)
+    if view.next_at is not None:
+        candidates += [to_utc(view.next_at), midnight]  # "due" from then; its day name shortens
+    if not view.status.is_final:
+        shown = estimate or source_estimate(state.facts if state else None)
+        if shown is not None:
+            last = shown.end or shown.start
+            candidates += [midnight, _next_midnight(now, UTC)]  # days named; a source's overdue
+            if last is not None:
+                candidates.append(to_utc(last) + _TICK)  # history's ends at an instant
+    later = [when for when in candidates if when > now]
+    return min(later) if later else None
 
 
 def describe_health(health: ProviderHealth, now: datetime, tz: tzinfo) -> tuple[str, str]:
