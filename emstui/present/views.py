@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
@@ -21,9 +21,9 @@ from emstui.core.model import (
 )
 from emstui.core.sanitize import clean_line
 from emstui.engine.health import ProviderHealth
-from emstui.present.advice import Level, silence_level
+from emstui.present.advice import Level, silence_level, silence_rule
 from emstui.present.eta import Estimate, source_estimate
-from emstui.present.eta_text import eta_text
+from emstui.present.eta_text import EtaText, eta_text
 from emstui.present.timefmt import (
     event_instant,
     format_age,
@@ -364,20 +364,15 @@ def make_view(parcel: Parcel, state: ParcelState | None, now: datetime, tz: tzin
         location = clean_line(event.location)
     else:
         event_at, exact, age, event_time, latest, location = None, False, NO_VALUE, "", "", ""
-    level = silence_level(status, stage, now - event_at if event_at else None)
-    quiet = {Level.WARNING: "warn", Level.ALERT: "alert"}.get(level, "") if level else ""
+    quiet = _quiet(status, stage, event_at, now)
     next_kind, next_text, next_at = _next_check(state, now=now, tz=tz,
                                                 archived=parcel.archived, refreshing=refreshing)
     error = clean_line(state.last_error) if state and state.last_error else ""
     error_short = _ERROR_WORDS.get(state.error_kind or "", "error") if error and state else ""
-    if state is None or state.last_checked is None:
-        checked = "never"
-    else:
-        checked = format_relative(state.last_checked, now)
+    checked = _last_checked(state, now)
     provider = (state.provider if state else None) or parcel.provider or ""
     shipment = facts_view(number, state.facts if state else None, status, now)
-    arrival = None if status.is_final else eta_text(
-        estimate or source_estimate(state.facts if state else None), now, tz)
+    arrival = _arrival(state, status, estimate, now, tz)
     return ParcelView(
         number=number,
         label=clean_line(parcel.label),
@@ -429,6 +424,110 @@ def make_view(parcel: Parcel, state: ParcelState | None, now: datetime, tz: tzin
         sync=shipment.sync,
         sync_problem=shipment.sync_problem,
     )
+
+
+def _quiet(status: Status, stage: Stage, event_at: datetime | None, now: datetime) -> str:
+    level = silence_level(status, stage, now - event_at if event_at else None)
+    return {Level.WARNING: "warn", Level.ALERT: "alert"}.get(level, "") if level else ""
+
+
+def _last_checked(state: ParcelState | None, now: datetime) -> str:
+    if state is None or state.last_checked is None:
+        return "never"
+    return format_relative(state.last_checked, now)
+
+
+def _arrival(state: ParcelState | None, status: Status, estimate: Estimate | None,
+             now: datetime, tz: tzinfo) -> EtaText | None:
+    if status.is_final:
+        return None
+    return eta_text(estimate or source_estimate(state.facts if state else None), now, tz)
+
+
+def retime_view(view: ParcelView, parcel: Parcel, state: ParcelState | None, now: datetime,
+                tz: tzinfo, *, estimate: Estimate | None = None) -> ParcelView:
+    """`view` (made by `make_view` from the same parcel, state and estimate) at a later `now`.
+
+    Recomputes only what depends on the clock: the last scan's age and quiet mark, the next
+    check, the last check, the arrival estimate's text and overdue mark, and the source's sync
+    freshness. Returns `view` itself when none of them changed, so a caller can tell untouched
+    rows by identity. Nothing the filter or the sort orders read depends on the clock.
+    """
+    event_at = view.event_at
+    if event_at is None:
+        age = NO_VALUE
+    else:
+        age = format_age(now - event_at)
+        if not view.event_time_exact and age != "now":
+            age = f"~{age}"
+    quiet = _quiet(view.status, view.stage, event_at, now)
+    next_kind, next_text, next_at = _next_check(state, now=now, tz=tz, archived=parcel.archived,
+                                                refreshing=view.refreshing)
+    checked = _last_checked(state, now)
+    arrival = _arrival(state, view.status, estimate, now, tz)
+    facts = state.facts if state else None
+    sync, sync_problem = (_sync_text(facts, view.status, now) if facts is not None
+                          else ("", False))
+    eta = arrival.window if arrival else ""
+    eta_note = arrival.note if arrival else ""
+    eta_short = arrival.short if arrival else ""
+    eta_overdue = bool(arrival and arrival.overdue)
+    eta_last_day = arrival.last_day if arrival else None
+    if (age, quiet, next_kind, next_text, next_at, checked, eta, eta_note, eta_short,
+            eta_overdue, eta_last_day, sync, sync_problem) == (
+            view.age, view.quiet, view.next_kind, view.next_text, view.next_at,
+            view.last_checked, view.eta, view.eta_note, view.eta_short, view.eta_overdue,
+            view.eta_last_day, view.sync, view.sync_problem):
+        return view
+    return replace(view, age=age, quiet=quiet, next_kind=next_kind, next_text=next_text,
+                   next_at=next_at, last_checked=checked, eta=eta, eta_note=eta_note,
+                   eta_short=eta_short, eta_overdue=eta_overdue, eta_last_day=eta_last_day,
+                   sync=sync, sync_problem=sync_problem)
+
+
+_MINUTE, _HOUR, _DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # thresholds are passed strictly after their instant
+
+
+def _next_midnight(now: datetime, tz: tzinfo) -> datetime:
+    local = to_utc(now).astimezone(tz)
+    return datetime.combine(local.date() + _DAY, datetime.min.time(), tz).astimezone(UTC)
+
+
+def table_text_until(view: ParcelView, state: ParcelState | None, now: datetime, tz: tzinfo,
+                     *, estimate: Estimate | None = None) -> datetime | None:
+    """The earliest instant after `now` at which a table cell of `view` may read differently
+    (its age, quiet mark, next check or arrival estimate), or None when none reads the clock.
+
+    Early is allowed (`retime_view` then finds nothing changed), late is not. The detail-only
+    fields (last check, sync) change every minute and are not counted: retime a view before
+    showing those.
+    """
+    now = to_utc(now)
+    candidates: list[datetime] = []
+    event_at = view.event_at
+    if event_at is not None:
+        elapsed = now - event_at
+        if elapsed < _MINUTE:
+            step = _MINUTE
+        else:  # format_age: minutes under a day, hours under 100 days, then days
+            step = _MINUTE if elapsed < _DAY else _HOUR if elapsed < 100 * _DAY else _DAY
+        candidates.append(event_at + (max(elapsed, timedelta(0)) // step + 1) * step)
+        rule = silence_rule(Stage.OUT_FOR_DELIVERY if view.status is Status.OUT_FOR_DELIVERY
+                            else view.stage)
+        candidates += [event_at + rule.warn + _TICK, event_at + rule.alert + _TICK]
+    midnight = _next_midnight(now, tz)
+    if view.next_at is not None:
+        candidates += [to_utc(view.next_at), midnight]  # "due" from then; its day name shortens
+    if not view.status.is_final:
+        shown = estimate or source_estimate(state.facts if state else None)
+        if shown is not None:
+            last = shown.end or shown.start
+            candidates += [midnight, _next_midnight(now, UTC)]  # days named; a source's overdue
+            if last is not None:
+                candidates.append(to_utc(last) + _TICK)  # history's ends at an instant
+    later = [when for when in candidates if when > now]
+    return min(later) if later else None
 
 
 def describe_health(health: ProviderHealth, now: datetime, tz: tzinfo) -> tuple[str, str]:

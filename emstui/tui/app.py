@@ -45,7 +45,7 @@ from emstui.engine.events import CycleFinished, ParcelUpdated, ProviderStateChan
 from emstui.present import eta, quota
 from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
-from emstui.present.views import ParcelView, make_view
+from emstui.present.views import ParcelView, make_view, retime_view, table_text_until
 from emstui.services import Services
 from emstui.store import StoreError
 from emstui.tui import keymap
@@ -120,6 +120,8 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._parcels: dict[str, Parcel] = {}
         self._states: dict[str, ParcelState] = {}
         self._views: dict[str, ParcelView] = {}
+        # When each view's table text next reads differently as the clock moves (None: never).
+        self._text_until: dict[str, datetime | None] = {}
         self._estimates: dict[str, Estimate] = {}
         self._estimates_due = True
         self._estimate_generation = 0
@@ -352,9 +354,20 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         return any(needle in text.casefold() for text in haystack)
 
     def _make_view(self, number: str, now: datetime) -> ParcelView:
-        return make_view(self._parcels[number], self._states.get(number), now, self.tz,
-                         refreshing=number in self._refreshing,
-                         estimate=self._estimates.get(number))
+        state, estimate = self._states.get(number), self._estimates.get(number)
+        view = make_view(self._parcels[number], state, now, self.tz,
+                         refreshing=number in self._refreshing, estimate=estimate)
+        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
+        return view
+
+    def _retime_view(self, number: str, now: datetime) -> ParcelView:
+        """The parcel's view at `now`, recomputing only what reads the clock."""
+        state, estimate = self._states.get(number), self._estimates.get(number)
+        view = retime_view(self._views[number], self._parcels[number], state, now, self.tz,
+                           estimate=estimate)
+        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
+        self._views[number] = view
+        return view
 
     def _start_estimates(self) -> None:
         """Re-estimate arrivals from the store's history in a thread: it reads every parcel's
@@ -426,7 +439,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                 self._states[number] = state = fresh
                 self._views[number] = self._make_view(number, self.clock.now())
                 self.call_after_refresh(self._reapply)
-        view = self._views.get(number) or self._make_view(number, self.clock.now())
+        # Its last check and sync ages are not kept current for every row: bring them to now.
+        view = (self._retime_view(number, self.clock.now()) if number in self._views
+                else self._make_view(number, self.clock.now()))
         events = self.store.events(number)
         parcel = self._parcels[number]
         added = (datetime.combine(parcel.added, datetime.min.time(), self.clock.now().tzinfo)
@@ -466,8 +481,19 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self.header.set_progress(self.engine.progress_text())
 
     def _tick(self) -> None:
-        self._all_dirty = True
-        self._schedule_apply()
+        """The clock moved: recompute only what depends on it (ages, quiet marks, next and last
+        checks, overdue estimates) and hand the table only the rows whose text changed."""
+        if self._all_dirty:  # a full rebuild is on its way: it uses the new time anyway
+            self._schedule_apply()
+            return
+        now = self.clock.now()
+        due = [number for number, until in self._text_until.items()
+               if until is not None and until <= now
+               and number in self._views and number in self._parcels]
+        changed = [self._retime_view(number, now) for number in due]
+        self.table.update_rows(changed)  # the filter reads no clock text: the same rows show
+        self._show_detail(self.table.highlighted_number)  # its ages and advice are "now" too
+        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
 
     # ---- the engine -------------------------------------------------------------------------
 

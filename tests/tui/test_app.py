@@ -273,3 +273,37 @@ def test_the_monitor_closes_its_http_clients_and_store_when_it_exits(world: Worl
     assert run_app(app, services, headless=True, size=(120, 35), auto_pilot=leave) == 0
     assert services.closed
     assert clients and all(client.is_closed for client in clients)
+
+
+async def test_the_minute_tick_rewrites_changed_ages_and_leaves_other_rows_untouched(
+        world: World) -> None:
+    async with running(world) as (app, pilot):
+        table = app.table
+        await pilot.press("j")
+        cursor, order = table.highlighted_number, table.order
+        views_before = table.views
+        rows_before = {number: row_text(app, number) for number in order}
+        cells_before = {number: table.get_row(number) for number in order}
+
+        world.clock.advance(60)
+        app._tick()
+        await pilot.pause()
+
+        views_after = table.views
+        changed = {n for n in order if row_text(app, n) != rows_before[n]}
+        assert any(views_after[n].age != views_before[n].age for n in changed)
+        assert any(table.get_cell(n, "age").plain.strip() == views_after[n].age_text
+                   for n in changed)
+        unchanged = set(order) - changed
+        assert unchanged  # ages counted in days and hours do not move in a minute
+        for number in unchanged:  # no cell written (the view may differ: the detail's text)
+            assert all(a is b for a, b in zip(table.get_row(number), cells_before[number],
+                                              strict=True))
+        assert any(views_after[n] is views_before[n] for n in unchanged)  # nor even rebuilt
+        assert table.order == order
+        assert table.highlighted_number == cursor
+
+        rows_after = {number: row_text(app, number) for number in order}
+        app.show_changes(rebuild_all=True)  # every view made afresh at the same time
+        await pilot.pause()
+        assert {number: row_text(app, number) for number in order} == rows_after

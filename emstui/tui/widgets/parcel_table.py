@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -265,6 +265,44 @@ class ParcelTable(DataTable[Text]):
             self._restore_cursor(key, old_order)
         self._sync_highlight()
         return ApplyStats(added, len(gone), updated, did_sort, relaid)
+
+    def update_rows(self, views: Iterable[ParcelView]) -> ApplyStats:
+        """Update rows already in the table whose text may have changed (the clock moved).
+
+        Costs what changed, not the table: no diff over every row, no rows added or removed
+        (views of parcels not in the table are ignored). Only cells whose content changed are
+        written; rows are re-sorted only when a changed row's sort key changed, keeping the
+        cursor on its parcel.
+        """
+        views = list(views)
+        if not self._styles:  # not mounted yet: fold the changes into the pending rows
+            if self._pending is not None:
+                fresh = {v.number: v for v in views}
+                self._pending = [fresh.get(v.number, v) for v in self._pending]
+            return ApplyStats()
+        sort_key = SORT_KEYS[self.sort_column]
+        key = self.highlighted_number
+        updated = 0
+        resort = False
+        with self.app.batch_update():
+            for view in views:
+                before = self._views.get(view.number)
+                if before is None or before is view or before == view:
+                    continue
+                updated += self._update_row(view.number, view)
+                self._recount_widths(before, view)
+                self._views[view.number] = view
+                resort = resort or sort_key(before) != sort_key(view)
+            if updated and self.fast_paths:
+                self._update_count += 1  # cells were written directly: one refresh for all
+                self.refresh()
+            relaid = bool(updated) and self._relayout()
+            did_sort = resort and self._sort_if_needed()
+            if did_sort:
+                self._restore_cursor(key, [])
+        if did_sort:
+            self._sync_highlight()
+        return ApplyStats(updated_cells=updated, sorted=did_sort, relaid=relaid)
 
     # ---- rendering ---------------------------------------------------------------------------
 
