@@ -27,6 +27,7 @@ from emstui.present.views import (
     sort_views,
     stage_bar,
     status_order,
+    table_text_until,
 )
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -411,3 +412,28 @@ def test_sorting_by_destination_puts_unknown_destinations_last() -> None:
              for n, d in (("EE000000001CN", None), ("EE000000002CN", "US"),
                           ("EE000000003CN", "DE"))]
     assert [v.destination for v in sort_views(views, "destination")] == ["DE", "US", ""]
+
+
+@pytest.mark.parametrize("minutes_ago", [0.5, 59.5, 60 * 23 + 58.5, 60 * 24 * 2 + 59,
+                                         60 * 24 * 99 + 60 * 23 + 30, 60 * 24 * 150])
+@pytest.mark.parametrize("due_in", [timedelta(minutes=1.5), timedelta(hours=11, minutes=59),
+                                    timedelta(days=3)])
+@pytest.mark.parametrize("stage", [Stage.POSTED, Stage.DEPARTED, Stage.CUSTOMS])
+def test_no_table_cell_changes_before_the_instant_table_text_until_names(
+        minutes_ago: float, due_in: timedelta, stage: Stage) -> None:
+    # Brute force: the minute tick skips a row until `table_text_until`; if that instant came
+    # late, an age, quiet mark or next check would stay stale on screen.
+    state = ParcelState(EMS_CN, status=Status.IN_TRANSIT, stage=stage, provider="ems",
+                        last_event=event(utc=ago(minutes=minutes_ago)), event_count=3,
+                        last_checked=NOW, next_due=NOW + due_in,
+                        facts=ShipmentFacts(eta_from=datetime(2026, 11, 25),
+                                            eta_to=datetime(2026, 11, 26)))
+    first = make_view(Parcel(EMS_CN), state, NOW, CET)
+    until = table_text_until(first, state, NOW, CET)
+    assert until is not None and until > NOW
+    cells = [column.text(first) for column in TABLE_COLUMNS]
+    t = NOW
+    while t + timedelta(seconds=30) < until and t < NOW + timedelta(days=2):
+        t += timedelta(seconds=30)
+        later = make_view(Parcel(EMS_CN), state, t, CET)
+        assert [column.text(later) for column in TABLE_COLUMNS] == cells, t
