@@ -16,14 +16,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from emstui.cli.exitcodes import ExitCode
-from emstui.config import Parcel, load_config
+from emstui.config import (
+    Config,
+    ConfigError,
+    Parcel,
+    archive_parcels,
+    load_config,
+    update_config,
+)
 from emstui.core.clock import Clock
+from emstui.core.durations import format_duration
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.engine.engine import CycleReport, RefreshEngine
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
-from emstui.present import eta, quota
+from emstui.present import autoarchive, eta, quota
 from emstui.present.csvexport import ExportRow, to_csv
 from emstui.present.eta import Estimate
 from emstui.present.official import destination_operator
@@ -408,9 +416,39 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
         low_quota = quota.current_warning(store, services.providers)
         if low_quota:
             err.write(f"emstui: 17track: warning: {low_quota}\n")
+        # After printing: this run still reports the delivery, the next one no longer lists it.
+        auto_archive(config_file, config, store, states, services.clock.now(), err)
         return exit_code(report, states, untrackable)
     finally:
         asyncio.run(services.aclose())  # the sources are released already: closes the store
+
+
+def auto_archive(config_file: Path, config: Config, store: Store,
+                 states: Mapping[str, ParcelState], now: datetime, err: TextIO) -> list[str]:
+    """`[refresh] archive_delivered_after`: archive the parcels finished that long ago, in the
+    config as `x` in the monitor does, and say so on stderr (once: an archived parcel is not
+    due again). Returns the numbers this run archived."""
+    after = config.refresh.archive_delivered_after
+    due = autoarchive.due_for_archive(config.parcels, states, after, now)
+    due = autoarchive.not_yet_archived_by_us(store, due)
+    if not due or after is None:
+        return []
+    archived: list[str] = []
+
+    def archive(edited: Config) -> None:
+        archived[:] = archive_parcels(edited, due)  # applied again after a conflict
+
+    try:
+        update_config(config_file, archive, expected=config.fingerprint)
+    except ConfigError as exc:
+        err.write(f"emstui: auto-archive not saved: {exc.describe()}\n")
+        return []
+    autoarchive.remember_archived(store, due, now)
+    if archived:
+        labels = {p.number: p.label for p in config.parcels}
+        line = autoarchive.announcement(archived, labels, format_duration(after))
+        err.write(f"emstui: {line} (`emstui list` shows them)\n")
+    return archived
 
 
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:

@@ -22,7 +22,7 @@ import pytest
 
 from emstui.cli.main import run
 from emstui.cli.once import run_once
-from emstui.config import paths
+from emstui.config import load_config, paths
 from emstui.core.clock import FakeClock
 from emstui.core.s10 import make_number
 from emstui.present.csvexport import COLUMNS
@@ -743,3 +743,54 @@ def test_once_csv_with_changed_lists_only_changed_parcels(
     assert once(config, clock, as_csv=True).code == 0
     again = once(config, clock, as_csv=True, changed_only=True)
     assert again.out == ",".join(COLUMNS) + "\n"  # nothing changed: the header alone
+
+
+# ---- [refresh] archive_delivered_after ----------------------------------------------------------
+
+
+def with_refresh(path: Path, settings: str) -> None:
+    path.write_text(f"[refresh]\n{settings}\n\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+
+
+def archived_flags(path: Path) -> dict[str, bool]:
+    return {p.number: p.archived for p in load_config(path).parcels}
+
+
+def test_once_archives_parcels_delivered_long_ago_announces_it_once_and_respects_unarchive(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    recent = make_number("EE", "00000020", "CN")
+    assign_three(sim)  # DELIVERED was posted 20 days ago, delivered about 13 days ago
+    sim.journeys.assign(recent, "normal", posted_at=sim.sim_now() - timedelta(days=12))
+    assert sim.journeys.visible_events(recent, sim.sim_now())[-1].code == "EMI"  # ~6 days ago
+    write_config(config, sim, [{"number": DELIVERED, "label": "Tea"}, CUSTOMS, recent])
+    with_refresh(config, 'archive_delivered_after = "10d"')
+
+    first = once(config, clock)
+    assert first.code == 0, first.err
+    assert DELIVERED in first.out  # this run still reports the delivery
+    lines = [line for line in first.err.splitlines() if "archived" in line]
+    assert lines == ["emstui: archived 1 parcel delivered or returned more than 10d ago: Tea "
+                     "(`emstui list` shows them)"]
+    assert archived_flags(config) == {DELIVERED: True, CUSTOMS: False, recent: False}
+    assert config.with_suffix(".toml.bak").exists()  # the atomic edit kept the previous file
+
+    second = once(config, clock, include_all=True)
+    assert DELIVERED not in second.out and "archived" not in second.err
+
+    # The user unarchives it: emstui does not archive it again.
+    config.write_text(config.read_text(encoding="utf-8").replace("archived = true",
+                                                                 "archived = false"),
+                      encoding="utf-8")
+    third = once(config, clock, include_all=True)
+    assert DELIVERED in third.out and "archived" not in third.err
+    assert archived_flags(config)[DELIVERED] is False
+
+
+def test_once_archives_nothing_when_the_setting_is_off(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED, CUSTOMS])
+    result = once(config, clock)
+    assert "archived" not in result.err
+    assert archived_flags(config) == {DELIVERED: False, CUSTOMS: False}
