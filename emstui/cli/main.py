@@ -59,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "are not touched")
     parser.add_argument("--once", action="store_true",
                         help="refresh due parcels once, print them and exit (for cron)")
-    parser.add_argument("--json", action="store_true", help="with --once: print JSON")
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="with --once: print JSON")
+    formats.add_argument("--csv", action="store_true",
+                         help="with --once: print CSV for spreadsheets")
     parser.add_argument("--changed", action="store_true",
                         help="with --once: print only parcels that changed since the last run")
     parser.add_argument("--all", action="store_true",
@@ -114,8 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list watched parcels",
                        description="List the watched parcels with their last known status "
                                    "(no network).")
-    p.add_argument("--json", action="store_true", dest="list_json",
-                   help="print JSON instead of a table")
+    formats = p.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", dest="list_json",
+                         help="print JSON instead of a table")
+    formats.add_argument("--csv", action="store_true", dest="list_csv",
+                         help="print CSV for spreadsheets: status, last event, ETA, "
+                              "destination and dates")
     _config_option(p)
 
     p = sub.add_parser("locate", help="print where emstui keeps its files",
@@ -269,16 +276,34 @@ def _require_config(config: Config) -> None:
                                "start one with `emstui add NUMBER` or `emstui config init`")
 
 
-def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+def cmd_list(config_file: Path, as_json: bool, out: TextIO, err: TextIO, *,
+             as_csv: bool = False) -> int:
     from emstui.config import load_config, paths
+    from emstui.present import eta
 
     config = load_config(config_file)
     _require_config(config)
     states = {}
+    arrivals: dict[str, eta.Estimate] = {}
     store_file = paths.store_path()
     if store_file.exists():
         with open_store(store_file, err) as store:
             states = store.states([p.number for p in config.parcels])
+            if as_csv:
+                arrivals = eta.from_store(store, {n: s.facts for n, s in states.items()})
+    if as_csv:
+        from emstui.present.csvexport import ExportRow, to_csv
+
+        rows = []
+        for p in config.parcels:
+            state = states.get(p.number)
+            # A delivered parcel has no computed window; the source's own may still be known.
+            estimate = arrivals.get(p.number) or eta.source_estimate(
+                state.facts if state else None)
+            rows.append(ExportRow(p.number, p.label, p.note, state, estimate,
+                                  archived=p.archived))
+        out.write(to_csv(rows))
+        return ExitCode.OK
     if as_json:
         rows = []
         for p in config.parcels:
@@ -365,11 +390,12 @@ def parse_args(argv: Sequence[str] | None, out: TextIO,
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(argv)
-            if (args.json or args.changed or args.all) and not args.once:
-                if args.json and args.command == "list":
-                    parser.error("--json before `list` is --once's option: write "
-                                 "`emstui list --json`")
-                parser.error("--json, --changed and --all go with --once "
+            if (args.json or args.csv or args.changed or args.all) and not args.once:
+                if (args.json or args.csv) and args.command == "list":
+                    flag = "--json" if args.json else "--csv"
+                    parser.error(f"{flag} before `list` is --once's option: write "
+                                 f"`emstui list {flag}`")
+                parser.error("--json, --csv, --changed and --all go with --once "
                              "(`emstui --once --json`)")
             if args.once and args.command:
                 parser.error("--once does not take a command")
@@ -507,7 +533,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
     if args.command == "remove":
         return cmd_remove(config_file, args, out, err)
     if args.command == "list":
-        return cmd_list(config_file, args.list_json, out, err)
+        return cmd_list(config_file, args.list_json, out, err, as_csv=args.list_csv)
     if args.command == "locate":
         return cmd_locate(config_file, args.what, out)
     if args.command == "config":
@@ -523,7 +549,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
     if args.once:
         from emstui.cli.once import run_once
 
-        return run_once(config_file, as_json=args.json, changed_only=args.changed,
+        return run_once(config_file, as_json=args.json, as_csv=args.csv,
+                        changed_only=args.changed,
                         include_all=args.all, out=out, err=err)
     if terminal is None:
         terminal = _is_terminal(sys.stdin) and _is_terminal(sys.stdout)

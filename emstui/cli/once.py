@@ -1,4 +1,4 @@
-"""`emstui --once`: one headless refresh for cron and scripts, printed as text or JSON.
+"""`emstui --once`: one headless refresh for cron and scripts, printed as text, JSON or CSV.
 
 Never imports Textual (a test proves it). stdout carries data only; progress goes to stderr
 and only on a TTY.
@@ -16,14 +16,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from emstui.cli.exitcodes import ExitCode
-from emstui.config import Parcel, load_config
+from emstui.config import (
+    Config,
+    ConfigError,
+    Parcel,
+    archive_parcels,
+    load_config,
+    update_config,
+)
 from emstui.core.clock import Clock
+from emstui.core.durations import format_duration
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
 from emstui.core.sanitize import clean_line, json_dumps
 from emstui.engine.engine import CycleReport, RefreshEngine
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
-from emstui.present import eta, quota
+from emstui.present import autoarchive, eta, quota
+from emstui.present.csvexport import ExportRow, to_csv
 from emstui.present.eta import Estimate
 from emstui.present.official import destination_operator
 from emstui.present.output import safe, write_coloured, write_progress
@@ -106,10 +115,16 @@ def _operator_name(state: ParcelState | None) -> str | None:
     return operator.name if operator else None
 
 
+def row_estimate(number: str, state: ParcelState | None,
+                 estimates: Mapping[str, Estimate] | None) -> Estimate | None:
+    """The parcel's arrival window: the computed one, else the source's own."""
+    facts = state.facts if state else None
+    return (estimates or {}).get(number) or eta.source_estimate(facts)
+
+
 def _eta_field(row: OnceRow, now: datetime,
                estimates: Mapping[str, Estimate] | None) -> dict[str, Any] | None:
-    facts = row.state.facts if row.state else None
-    estimate = (estimates or {}).get(row.number) or eta.source_estimate(facts)
+    estimate = row_estimate(row.number, row.state, estimates)
     return estimate_json(estimate, now) if estimate is not None else None
 
 
@@ -182,6 +197,14 @@ def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
         "parcels": parcels,
     }
     return json_dumps(document)
+
+
+def to_csv_rows(rows: Sequence[OnceRow], notes: Mapping[str, str],
+                estimates: Mapping[str, Estimate] | None) -> str:
+    """The CSV document (`emstui.present.csvexport`) of the rows JSON would print."""
+    return to_csv(ExportRow(row.number, row.label, notes.get(row.number, ""), row.state,
+                            row_estimate(row.number, row.state, estimates))
+                  for row in rows)
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -295,11 +318,14 @@ def _parse_iso(text: str | None) -> datetime | None:
         return None
 
 
-def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = False,
+def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
+             changed_only: bool = False,
              include_all: bool = False, out: TextIO | None = None, err: TextIO | None = None,
              clock: Clock | None = None, store_path: Path | None = None,
              transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> int:
     """Refresh due parcels (or all) once and print them. Returns the process exit code."""
+    if as_json and as_csv:
+        raise ValueError("--json and --csv are two output formats: choose one")
     out = cast(TextIO, safe(out or sys.stdout))  # the output layer: see emstui.present.output
     err = cast(TextIO, safe(err or sys.stderr))
     config = load_config(config_file)
@@ -359,8 +385,10 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         # when the run started would repeat every change this run stored) or lost.
         mark = services.clock.now()
         active = [p.number for p in config.parcels if not p.archived]
-        # Text shows one summary line per parcel; JSON shows everything about each parcel.
-        states = store.states(active) if as_json else store.summaries(active)
+        # Text shows one summary line per parcel; JSON shows everything about each parcel,
+        # CSV what JSON shows but the events: both need the facts (destination, ETA).
+        detailed = as_json or as_csv
+        states = store.states(active) if detailed else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only, untrackable=untrackable,
                             with_events=as_json, states=states)
@@ -368,10 +396,15 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
             rows = [r for r in rows if r.last_event]  # first run: report what we know
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
-        if as_json:
+        if detailed:
             arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
                                               for r in rows})
-            out.write(to_json(rows, generated_at=now, health=health, estimates=arrivals) + "\n")
+            if as_json:
+                out.write(to_json(rows, generated_at=now, health=health,
+                                  estimates=arrivals) + "\n")
+            else:
+                notes = {p.number: p.note for p in config.parcels}
+                out.write(to_csv_rows(rows, notes, arrivals))
         else:
             write_coloured(out, to_text(rows, now=now, colour=use_colour(out)))
         out.flush()
@@ -383,9 +416,39 @@ def run_once(config_file: Path, *, as_json: bool = False, changed_only: bool = F
         low_quota = quota.current_warning(store, services.providers)
         if low_quota:
             err.write(f"emstui: 17track: warning: {low_quota}\n")
+        # After printing: this run still reports the delivery, the next one no longer lists it.
+        auto_archive(config_file, config, store, states, services.clock.now(), err)
         return exit_code(report, states, untrackable)
     finally:
         asyncio.run(services.aclose())  # the sources are released already: closes the store
+
+
+def auto_archive(config_file: Path, config: Config, store: Store,
+                 states: Mapping[str, ParcelState], now: datetime, err: TextIO) -> list[str]:
+    """`[refresh] archive_delivered_after`: archive the parcels finished that long ago, in the
+    config as `x` in the monitor does, and say so on stderr (once: an archived parcel is not
+    due again). Returns the numbers this run archived."""
+    after = config.refresh.archive_delivered_after
+    due = autoarchive.due_for_archive(config.parcels, states, after, now)
+    due = autoarchive.not_yet_archived_by_us(store, due)
+    if not due or after is None:
+        return []
+    archived: list[str] = []
+
+    def archive(edited: Config) -> None:
+        archived[:] = archive_parcels(edited, due)  # applied again after a conflict
+
+    try:
+        update_config(config_file, archive, expected=config.fingerprint)
+    except ConfigError as exc:
+        err.write(f"emstui: auto-archive not saved: {exc.describe()}\n")
+        return []
+    autoarchive.remember_archived(store, due, now)
+    if archived:
+        labels = {p.number: p.label for p in config.parcels}
+        line = autoarchive.announcement(archived, labels, format_duration(after))
+        err.write(f"emstui: {line} (`emstui list` shows them)\n")
+    return archived
 
 
 async def _refresh(services: Services, numbers: list[str] | None) -> CycleReport:

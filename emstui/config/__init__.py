@@ -5,6 +5,7 @@ The names below are the package's public surface; its modules each do one job.""
 from emstui.config.edits import (
     PROVIDER_IDS,
     add_parcel,
+    archive_parcels,
     check_interval,
     edit_parcel,
     remove_parcel,
@@ -57,6 +58,7 @@ __all__ = [
     "ProviderSettings",
     "Secret",
     "add_parcel",
+    "archive_parcels",
     "check_interval",
     "dumps_config",
     "edit_parcel",

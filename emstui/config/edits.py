@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 
@@ -91,6 +92,20 @@ def set_archived(config: Config, number: str, archived: bool = True) -> Parcel:
     parcel = config.parcels[_require(config, number)]
     parcel.archived = bool(archived)
     return parcel
+
+
+def archive_parcels(config: Config, numbers: Iterable[str]) -> list[str]:
+    """Archive those of `numbers` still watched and not archived; the ones it archived.
+
+    Numbers no longer in the config are skipped, not an error: the edit may be applied again
+    to a file another emstui (or the user) changed meanwhile."""
+    archived = []
+    for number in numbers:
+        index = _index_of(config, number)
+        if index is not None and not config.parcels[index].archived:
+            config.parcels[index].archived = True
+            archived.append(config.parcels[index].number)
+    return archived
 
 
 def edit_parcel(

@@ -89,6 +89,7 @@ class RefreshSettings:
     concurrency: int = 4
     max_backoff: int = 7200
     timeout: int = 20
+    archive_delivered_after: int | None = None  # None = "off": never archive by itself
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -289,6 +289,7 @@ _REFRESH_KEYS = {
     "concurrency": _Key(_int_between(CONCURRENCY_MIN, CONCURRENCY_MAX)),
     "max_backoff": _Key(_duration, format_duration),
     "timeout": _Key(_duration, format_duration),
+    "archive_delivered_after": _Key(_optional_duration, _encode_duration),
 }
 _DISPLAY_KEYS = {
     "theme": _Key(_name("a theme name")),

@@ -16,13 +16,17 @@ from emstui.config import (
     Config,
     ConfigError,
     add_parcel,
+    archive_parcels,
     edit_parcel,
     remove_parcel,
     set_archived,
     set_theme,
 )
 from emstui.config.keeper import ConfigDiff
+from emstui.core.durations import format_duration
+from emstui.core.model import ParcelState
 from emstui.engine.engine import RefreshRequest
+from emstui.present import autoarchive
 from emstui.present.views import TABLE_COLUMNS, format_clock
 from emstui.tui.host import MonitorHost
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
@@ -78,6 +82,41 @@ class ParcelActions:
             app.notify(done, markup=False)
         if after is not None:
             after()
+
+    def auto_archive(self, states: dict[str, ParcelState]) -> None:
+        """`[refresh] archive_delivered_after`, after a pass: archive the parcels finished that
+        long ago as `x` does, with one toast for all of them."""
+        app = self._app()
+        after = app.config.refresh.archive_delivered_after
+        due = autoarchive.due_for_archive(app.config.parcels, states, after, app.clock.now())
+        if due and after is not None:
+            self._run_auto_archive(due, after)
+
+    @work(thread=True, group="config-edit")
+    def _run_auto_archive(self, due: list[str], after: int) -> None:
+        app = self._app()
+        due = autoarchive.not_yet_archived_by_us(app.store, due)  # unarchived by the user
+        if not due:
+            return
+        archived: list[str] = []
+
+        def archive(config: Config) -> None:
+            archived[:] = archive_parcels(config, due)  # applied again after a conflict
+
+        try:
+            with app.keeper_lock:
+                labels = {p.number: p.label for p in app.keeper.config.parcels}
+                config, outside = app.keeper.edit(archive)
+        except ConfigError as exc:
+            app.call_from_thread(app.notify, exc.describe(), title="Auto-archive not saved",
+                                 severity="error", timeout=15, markup=False)
+            return
+        autoarchive.remember_archived(app.store, due, app.clock.now())
+        line = autoarchive.announcement(archived, labels, format_duration(after)) \
+            if archived else ""
+        hint = " (A shows archived parcels)" if line and not app.show_archived else ""
+        app.call_from_thread(self._edit_saved, config, outside,
+                             line[:1].upper() + line[1:] + hint if line else "", None)
 
     def _say_refresh(self, request: RefreshRequest, what: str) -> None:
         app = self._app()

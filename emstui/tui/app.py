@@ -518,6 +518,7 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
             self._dirty.update(done)  # only those rows lose their "checking…" mark
             self._last_cycle = change.finished
             self._estimates_due = True  # deliveries and stages of this pass change them
+            self.auto_archive(self._states)
             if self.start_engine:
                 self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):

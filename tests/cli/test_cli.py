@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from emstui.cli.main import run
 from emstui.config import paths, starter_config_text
 from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.core.s10 import make_number
+from emstui.present.csvexport import COLUMNS
 from emstui.store import Store
 
 TEA = "EE123456785CN"
@@ -438,3 +440,81 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=30) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+# ---- list --csv -------------------------------------------------------------------------------
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(StringIO(text)))
+
+
+def test_list_csv_has_a_header_and_one_row_per_parcel_with_its_stored_state(
+        config_file: Path) -> None:
+    other = make_number("EE", "00000001", "CN")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(
+        f'[[parcels]]\nnumber = "{TEA}"\nlabel = "Tea, green"\nnote = "for \\"Mum\\""\n\n'
+        f'[[parcels]]\nnumber = "{other}"\nlabel = "Old"\narchived = true\n', encoding="utf-8")
+    store_with_history(TEA)
+    result = cli("list", "--csv")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == ",".join(COLUMNS)
+    tea, old = csv_rows(result.out)
+    assert (tea["number"], tea["label"], tea["note"]) == (TEA, "Tea, green", 'for "Mum"')
+    assert (tea["status"], tea["stage"]) == ("in_transit", "departed")
+    assert tea["last_event_description"] == "Departure from outward office of exchange"
+    assert (tea["last_event_time"], tea["last_event_location"]) == \
+        ("2026-11-21 10:00", "SHANGHAI, CHINA")
+    assert tea["last_checked"] == "2026-11-22T10:00:00+00:00"
+    assert (tea["eta_from"], tea["eta_source"], tea["destination"]) == ("", "", "")
+    assert tea["archived"] == "false"
+    assert (old["number"], old["status"], old["archived"]) == (other, "unknown", "true")
+    assert old["last_event_time"] == old["last_checked"] == ""
+
+
+def test_list_csv_keeps_formulas_and_escapes_out_of_user_and_carrier_text(
+        config_file: Path) -> None:
+    hostile = make_number("EE", "00000002", "CN")
+    labels = {TEA: "=HYPERLINK(\"http://evil.example\",\"x\")", hostile: "@SUM(A1)\x1b[31m"}
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(
+        f'[[parcels]]\nnumber = "{TEA}"\nlabel = {json.dumps(labels[TEA])}\nnote = "+1 555"\n\n'
+        f'[[parcels]]\nnumber = "{hostile}"\nlabel = {json.dumps(labels[hostile])}\n'
+        'note = "-2 days\\u202e late"\n', encoding="utf-8")
+    when = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    paths.store_path().parent.mkdir(parents=True, exist_ok=True)
+    with Store(paths.store_path()) as store:
+        store.apply_tracking(Tracking(hostile, "ems", Status.IN_TRANSIT, Stage.DEPARTED, (
+            Event("2026-11-20 10:00", "=cmd|' /C calc'!A0", "-SHANGHAI", "ems",
+                  time_utc=when, code="EMC"),)), checked_at=when, next_due=None)
+    result = cli("list", "--csv")
+    assert result.code == 0, result.err
+    tea, moving = csv_rows(result.out)
+    assert tea["label"] == "'" + labels[TEA] and tea["note"] == "'+1 555"
+    assert moving["label"] == "'@SUM(A1)" and moving["note"] == "'-2 days late"
+    assert moving["last_event_description"] == "'=cmd|' /C calc'!A0"
+    assert moving["last_event_location"] == "'-SHANGHAI"
+    cells = [cell for row in csv.reader(StringIO(result.out)) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert not [c for c in result.out if c in "\x1b\u202e"]
+
+
+def test_list_csv_of_an_empty_watchlist_is_the_header_alone(config_file: Path) -> None:
+    assert cli("config", "init").code == 0
+    result = cli("list", "--csv")
+    assert (result.code, result.out) == (0, ",".join(COLUMNS) + "\n")
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["list", "--json", "--csv"], "not allowed with argument"),
+    (["--once", "--json", "--csv"], "not allowed with argument"),
+    (["--csv", "list"], "emstui list --csv"),
+    (["--csv"], "go with --once"),
+])
+def test_csv_with_json_or_without_its_command_is_a_usage_error(
+        argv: list[str], says: str) -> None:
+    result = cli(*argv)
+    assert result.code == 2
+    assert says in result.err
+    assert result.out == ""

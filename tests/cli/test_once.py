@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -21,9 +22,10 @@ import pytest
 
 from emstui.cli.main import run
 from emstui.cli.once import run_once
-from emstui.config import paths
+from emstui.config import load_config, paths
 from emstui.core.clock import FakeClock
 from emstui.core.s10 import make_number
+from emstui.present.csvexport import COLUMNS
 from emstui.present.official import OPERATORS
 from emstui.sim.faults import Decision
 from emstui.sim.journeys import HOSTILE_STRINGS
@@ -670,3 +672,125 @@ def test_once_json_estimates_from_history_when_17track_gives_no_window(
     assert estimate["basis"] == f"from your 3 earlier CN→{destination} EMS parcels"
     start, end = (datetime.fromisoformat(estimate[k]) for k in ("from", "to"))
     assert clock.now() < start <= end and estimate["overdue"] is False
+
+
+# ---- --once --csv -------------------------------------------------------------------------------
+
+
+def csv_by_number(text: str) -> dict[str, dict[str, str]]:
+    return {row["number"]: row for row in csv.DictReader(StringIO(text))}
+
+
+def test_once_csv_shows_what_json_shows_one_row_per_parcel(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    assign_last_visible(sim, MOVING, "normal", "EMD")  # 17TRACK gives a window
+    write_config(config, sim, [{"number": DELIVERED, "label": "Tea", "note": "gift"},
+                               CUSTOMS, UNSCANNED, MOVING], provider="17track")
+    result = once(config, clock, as_csv=True)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == ",".join(COLUMNS)
+    rows = csv_by_number(result.out)
+    assert list(rows) == [DELIVERED, CUSTOMS, UNSCANNED, MOVING]
+    assert (rows[DELIVERED]["label"], rows[DELIVERED]["note"]) == ("Tea", "gift")
+    assert KEY not in result.out + result.err
+
+    document = once(config, clock, as_json=True)  # nothing is due: the same stored state
+    for number, parcel in document.parcels().items():
+        row = rows[number]
+        last = parcel["last_event"] or {}
+        eta = parcel["eta"] or {}
+        assert (row["status"], row["stage"]) == (parcel["status"], parcel["stage"])
+        assert row["last_event_time"] == (last.get("time") or "")
+        assert row["last_event_time_local"] == (last.get("time_local") or "")
+        assert row["last_event_location"] == (last.get("location") or "")
+        assert row["last_event_description"] == (last.get("description") or "")
+        assert (row["eta_from"], row["eta_to"], row["eta_source"]) == \
+            (eta.get("from") or "", eta.get("to") or "", eta.get("source") or "")
+        assert row["destination"] == (parcel["destination"] or "")
+        assert row["next_check"] == (parcel["next_check"] or "")
+        assert datetime.fromisoformat(row["last_checked"]) == clock.now()
+    assert rows[MOVING]["eta_source"] == "17TRACK" and rows[MOVING]["eta_from"]
+    assert rows[DELIVERED]["status"] == "delivered"
+    assert rows[UNSCANNED]["last_event_description"] == ""
+
+    out, err = StringIO(), StringIO()  # the command line passes --csv through
+    assert run(["--once", "--csv"], out=out, err=err) == 0, err.getvalue()
+    assert list(csv_by_number(out.getvalue())) == list(rows)
+
+
+def test_once_csv_of_hostile_carrier_text_is_inert_in_a_terminal_and_a_spreadsheet(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    numbers = [make_number("EE", f"000000{n}", "CN") for n in (10, 11, 12)]
+    for code, number in zip(("EMC", "EMD", "EDC"), numbers, strict=True):
+        assign_last_visible(sim, number, "hostile", code)
+    write_config(config, sim, [{"number": n, "label": "=Hostile\u001b[31m\u0007 shop"}
+                               for n in numbers])
+    result = once(config, clock, as_csv=True)
+    assert result.code == 0, result.err
+    assert not [c for c in UNSAFE if c in result.out], repr(result.out)
+    rows = csv_by_number(result.out)
+    assert list(rows) == numbers
+    assert {row["label"] for row in rows.values()} == {"'=Hostile shop"}
+    assert "RED link" in rows[numbers[0]]["last_event_description"]
+    assert "NULDELEND" in rows[numbers[2]]["last_event_location"]
+
+
+def test_once_csv_with_changed_lists_only_changed_parcels(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED, CUSTOMS, UNSCANNED])
+    assert once(config, clock, as_csv=True).code == 0
+    again = once(config, clock, as_csv=True, changed_only=True)
+    assert again.out == ",".join(COLUMNS) + "\n"  # nothing changed: the header alone
+
+
+# ---- [refresh] archive_delivered_after ----------------------------------------------------------
+
+
+def with_refresh(path: Path, settings: str) -> None:
+    path.write_text(f"[refresh]\n{settings}\n\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+
+
+def archived_flags(path: Path) -> dict[str, bool]:
+    return {p.number: p.archived for p in load_config(path).parcels}
+
+
+def test_once_archives_parcels_delivered_long_ago_announces_it_once_and_respects_unarchive(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    recent = make_number("EE", "00000020", "CN")
+    assign_three(sim)  # DELIVERED was posted 20 days ago, delivered about 13 days ago
+    sim.journeys.assign(recent, "normal", posted_at=sim.sim_now() - timedelta(days=12))
+    assert sim.journeys.visible_events(recent, sim.sim_now())[-1].code == "EMI"  # ~6 days ago
+    write_config(config, sim, [{"number": DELIVERED, "label": "Tea"}, CUSTOMS, recent])
+    with_refresh(config, 'archive_delivered_after = "10d"')
+
+    first = once(config, clock)
+    assert first.code == 0, first.err
+    assert DELIVERED in first.out  # this run still reports the delivery
+    lines = [line for line in first.err.splitlines() if "archived" in line]
+    assert lines == ["emstui: archived 1 parcel delivered or returned more than 10d ago: Tea "
+                     "(`emstui list` shows them)"]
+    assert archived_flags(config) == {DELIVERED: True, CUSTOMS: False, recent: False}
+    assert config.with_suffix(".toml.bak").exists()  # the atomic edit kept the previous file
+
+    second = once(config, clock, include_all=True)
+    assert DELIVERED not in second.out and "archived" not in second.err
+
+    # The user unarchives it: emstui does not archive it again.
+    config.write_text(config.read_text(encoding="utf-8").replace("archived = true",
+                                                                 "archived = false"),
+                      encoding="utf-8")
+    third = once(config, clock, include_all=True)
+    assert DELIVERED in third.out and "archived" not in third.err
+    assert archived_flags(config)[DELIVERED] is False
+
+
+def test_once_archives_nothing_when_the_setting_is_off(
+        sim: SimServer, clock: FakeClock, config: Path) -> None:
+    assign_three(sim)
+    write_config(config, sim, [DELIVERED, CUSTOMS])
+    result = once(config, clock)
+    assert "archived" not in result.err
+    assert archived_flags(config) == {DELIVERED: False, CUSTOMS: False}

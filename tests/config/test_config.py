@@ -843,3 +843,29 @@ def test_example_config_text_prefers_the_copy_bundled_in_the_wheel(
     write(tmp_path / "_data" / "config.example.toml", "# bundled copy\n")
     monkeypatch.setattr(savemod.importlib.resources, "files", lambda package: tmp_path)
     assert example_config_text() == "# bundled copy\n"
+
+
+def test_archive_delivered_after_is_off_by_default_a_duration_or_off(cfg_file: Path) -> None:
+    write(cfg_file, '[refresh]\ninterval = "1h"\n')
+    assert load_config(cfg_file).refresh.archive_delivered_after is None
+    write(cfg_file, '[refresh]\narchive_delivered_after = "14d"\n')
+    config = load_config(cfg_file)
+    assert config.refresh.archive_delivered_after == 14 * 86_400
+    save_config(config)  # written back as the user wrote it
+    assert tomllib.loads(cfg_file.read_text())["refresh"]["archive_delivered_after"] == "14d"
+    write(cfg_file, '[refresh]\narchive_delivered_after = "off"\n')
+    assert load_config(cfg_file).refresh.archive_delivered_after is None
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ('"0s"', "not longer than zero"),
+    ('"fortnight"', '"off"'),
+    ("true", "expected"),
+])
+def test_bad_archive_delivered_after_names_the_line_and_the_fix(
+        cfg_file: Path, value: str, fragment: str) -> None:
+    write(cfg_file, f'[refresh]\narchive_delivered_after = {value}\n')
+    error = load_error(cfg_file)
+    assert error.key == "refresh.archive_delivered_after"
+    assert f"{cfg_file}:2: refresh.archive_delivered_after:" in str(error)
+    assert fragment in str(error)

@@ -348,3 +348,30 @@ async def test_an_in_app_edit_after_a_change_on_disk_is_applied_on_top(world: Wo
         assert "Invoice sent on Monday" in detail_text(app)
         assert any("had changed on disk (1 added, 1 edited); your edit was applied on top" in n
                    for n in notifications(app))
+
+
+async def test_parcels_delivered_long_ago_are_archived_after_a_pass_with_one_toast(
+        tmp_path: Path) -> None:
+    with make_world(tmp_path, (TEA, CAMERA)) as world:
+        text = world.config_file.read_text(encoding="utf-8")
+        world.config_file.write_text(
+            text.replace("[refresh]\n", '[refresh]\narchive_delivered_after = "2d"\n', 1),
+            encoding="utf-8")
+        async with running(world) as (app, pilot):
+            assert not parcels_in_file(world.config_file)[TEA].get("archived")
+            world.clock.advance(6 * 86_400)  # Tea was delivered 3 days ago, Camera is not yet
+            await app.engine.refresh(force=True)
+            await settle(pilot)
+            await settle(pilot)
+            saved = parcels_in_file(world.config_file)
+            assert saved[TEA]["archived"] is True
+            assert not saved[CAMERA].get("archived")
+            assert backup(world).exists()
+            assert TEA not in app.table.order
+            toasts = [n for n in notifications(app) if n.startswith("Archived")]
+            assert toasts == ["Archived 1 parcel delivered or returned more than 2d ago: "
+                              f"{world.label(TEA)} (A shows archived parcels)"]
+
+            await app.engine.refresh(force=True)  # the next pass says nothing more
+            await settle(pilot)
+            assert len([n for n in notifications(app) if n.startswith("Archived")]) == 1
