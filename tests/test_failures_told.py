@@ -4,13 +4,12 @@ disk under the store, and the retry time of a provider that is backing off."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from io import StringIO
 from pathlib import Path
 
 import pytest
+from clihelpers import cli
 
 from emstui.cli.exitcodes import ExitCode
-from emstui.cli.main import run
 from emstui.config import paths
 from emstui.core.clock import FakeClock
 from emstui.core.model import Event, Stage, Status, Tracking
@@ -18,13 +17,6 @@ from emstui.engine.engine import RefreshEngine
 from emstui.sim.server import SimServer
 from emstui.store import Store, StoreFullError
 from tests.cli.test_once import DELIVERED, once, write_config
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
-
 
 # ---- a damaged history ------------------------------------------------------------------------
 

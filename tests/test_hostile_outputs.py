@@ -17,7 +17,6 @@ import tomllib
 import unicodedata
 from collections.abc import Iterator
 from datetime import timedelta
-from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -34,8 +33,8 @@ from apphelpers import (
     screen_text,
     settle,
 )
+from clihelpers import cli
 
-from emstui.cli.main import run
 from emstui.config import paths
 from emstui.core.s10 import make_number
 from emstui.sim.server import SimServer
@@ -65,11 +64,6 @@ def assert_terminal_safe(where: str, text: str) -> None:
 
 # ---- command line -------------------------------------------------------------------------------
 
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

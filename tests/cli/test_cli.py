@@ -8,15 +8,14 @@ import os
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from clihelpers import cli
 
 from emstui import __version__
-from emstui.cli.main import run
 from emstui.config import paths, starter_config_text
 from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.core.s10 import make_number
@@ -27,17 +26,6 @@ TEA = "EE123456785CN"
 WRONG_DIGIT = "EE123456786CN"
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def cli(*argv: str) -> Result:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

@@ -13,32 +13,21 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from clihelpers import cli
 
 from emstui.cli import completion
 from emstui.cli.exitcodes import ExitCode
-from emstui.cli.main import build_parser, run
+from emstui.cli.main import build_parser
 from emstui.config import HEADER_FIRST_LINE, original_path, starter_config_text
 
 TEA = "EE123456785CN"
 REGISTERED = "RR473124829CN"  # a valid S10 number only 17TRACK tracks
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def cli(*argv: str, terminal: bool | None = None) -> Result:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err, terminal=terminal)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

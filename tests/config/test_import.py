@@ -6,13 +6,11 @@ import io
 import os
 import sys
 import tomllib
-from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
 import pytest
+from clihelpers import cli
 
-from emstui.cli.main import run
 from emstui.config import importer
 from emstui.config.atomic import atomic_write_bytes, backup_path
 from emstui.config.importer import candidates, scan_text
@@ -25,17 +23,6 @@ PARCEL = make_number("CP", "12345678", "DE")
 PACKET = make_number("LX", "87654321", "CN")
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def cli(*argv: str) -> Result:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

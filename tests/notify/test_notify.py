@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 import pytest
 import tomli_w
 from apphelpers import TEA, World, make_world, notifications, running
+from clihelpers import cli
 
-from emstui.cli.main import run
 from emstui.cli.once import run_once
 from emstui.config import ConfigError, load_config
 from emstui.config.notify import NotifySettings, parse_notify
@@ -362,11 +362,6 @@ def test_once_reports_a_failing_command_on_stderr_and_still_prints_parcels(
 
 # ---- emstui notify test --------------------------------------------------------------------
 
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    code = run(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_notify_test_sends_a_sample_to_the_command(tmp_path: Path) -> None:
