@@ -21,6 +21,7 @@ from emstui.providers.base import (
     BadResponseError,
     EndpointGoneError,
     MemoryRegistrations,
+    NumberResult,
     Provider,
     RateLimitedError,
     TemporaryError,
@@ -227,7 +228,9 @@ PAGE_5D = """<!DOCTYPE html>
 """
 
 
-async def track_page(canned: Canned, clock: FakeClock, page: str, number: str = EMS_CN):
+async def track_page(canned: Canned, clock: FakeClock, page: str,
+                     number: str = EMS_CN) -> NumberResult:
+    """One request for `number` answered with `page`, over loopback."""
     canned.reply(page)
     provider = provider_for(canned.url, clock)
     try:
@@ -390,12 +393,7 @@ async def test_a_megabyte_of_rows_keeps_the_newest_hundred(canned: Canned,
 
 async def test_spec_page_5a_gives_six_events_newest_first_with_upu_codes(
         canned: Canned, clock: FakeClock) -> None:
-    canned.reply(PAGE_5A)
-    provider = provider_for(canned.url, clock)
-    try:
-        [result] = await provider.track([EMS_CN])
-    finally:
-        await provider.aclose()
+    result = await track_page(canned, clock, PAGE_5A)
     tracking = result.tracking
     assert tracking is not None
     assert [e.code for e in tracking.events] == ["EMI", "EMF", "EMD", "EMC", "EMB", "EMA"]
@@ -438,12 +436,7 @@ async def test_user_agent_is_configurable(canned: Canned, clock: FakeClock) -> N
 
 async def test_spec_page_5b_is_not_found_and_retryable(canned: Canned, clock: FakeClock) -> None:
     number = "EE700000000CN"
-    canned.reply(PAGE_5B)
-    provider = provider_for(canned.url, clock)
-    try:
-        [result] = await provider.track([number])
-    finally:
-        await provider.aclose()
+    result = await track_page(canned, clock, PAGE_5B, number)
     assert result.tracking is None
     assert result.error is not None
     assert result.error.kind == "not_found"
@@ -465,12 +458,7 @@ async def test_spec_page_5c_is_unsupported_not_missing(canned: Canned, clock: Fa
 
 async def test_spec_page_5d_is_an_input_error_with_its_text(canned: Canned,
                                                             clock: FakeClock) -> None:
-    canned.reply(PAGE_5D)
-    provider = provider_for(canned.url, clock)
-    try:
-        [result] = await provider.track([EMS_CN])
-    finally:
-        await provider.aclose()
+    result = await track_page(canned, clock, PAGE_5D)
     assert result.error is not None
     assert result.error.kind == "invalid"
     assert result.error.message == "Please enter a valid item identifier."
@@ -519,12 +507,7 @@ async def test_duplicate_rows_are_dropped_and_at_most_100_newest_kept(
                  "<td>Item into sorting centre</td><td>HUB 0</td></tr>")
     page = (f'<table class="result-table" id="table-{EMS_CN}"><tr><th>a</th><th>b</th><th>c</th>'
             f"</tr>{duplicate}{rows}</table>")
-    canned.reply(page)
-    provider = provider_for(canned.url, clock)
-    try:
-        [result] = await provider.track([EMS_CN])
-    finally:
-        await provider.aclose()
+    result = await track_page(canned, clock, page)
     events = result.tracking.events  # type: ignore[union-attr]
     assert len(events) == 100
     assert events[0].location == "HUB 149"
