@@ -25,8 +25,9 @@ from emstui.tui.widgets import (
     DetailPanel,
     ParcelTable,
 )
+from emstui.tui.widgets.column_widths import compute_widths
 from emstui.tui.widgets.datatable_fastpath import supported
-from emstui.tui.widgets.parcel_table import COLUMN_KEYS, compute_widths
+from emstui.tui.widgets.parcel_table import COLUMN_KEYS
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -33,72 +33,21 @@ from emstui.present.views import (
     ParcelView,
 )
 from emstui.tui import keymap
+from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, compute_widths
 from emstui.tui.widgets.datatable_fastpath import FastPathTable
 
-__all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable", "compute_widths"]
+__all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable"]
 
 _BOLD = Style(bold=True)
 
 # Columns are declared in `emstui.present.views.TABLE_COLUMNS` (display order, priority, widths).
 COLUMNS: tuple[Column, ...] = TABLE_COLUMNS
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 NUMBER_COLUMN = "number"
-_PAD = 1  # the leading space inside every cell (DataTable cell_padding is 0)
 # Columns whose cells can differ in width; the others always take their one width.
 _MEASURED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.width.min != c.width.max)
-# Least important first (ties: the rightmost first): the order columns are dropped in.
-_DROP_ORDER: tuple[Column, ...] = tuple(
-    sorted(COLUMNS, key=lambda c: (-c.priority, -COLUMN_KEYS.index(c.key))))
 _QUIET_TONES = {"warn": "attention", "alert": "exception"}
 _NEXT_TONES = {"error": "exception", "backoff": "attention"}
 _TEXT = {c.key: c.text for c in COLUMNS}
-
-
-def compute_widths(available: int, natural: Mapping[str, int]) -> dict[str, int]:
-    """Column render widths (0 = hidden) that fit `available` cells.
-
-    Each column wants its widest cell (`natural`) or its title, within its Width's [min, max].
-    While that is too wide, columns that are not core are dropped, least important first, the
-    flexible column counted at its comfortable width. If the core columns still do not fit,
-    they are squeezed (shrink and flex columns down to their minimum) and then dropped, least
-    important first, down to the most important one. Width left over goes back to the squeezed
-    columns in priority order.
-    """
-    want: dict[str, int] = {}
-    floor: dict[str, int] = {}
-    comfortable: dict[str, int] = {}
-    for col in COLUMNS:
-        rule = col.width
-        content = max(natural.get(col.key, rule.min), cell_len(col.title) + 2)
-        want[col.key] = max(rule.min, min(rule.max, content)) + _PAD
-        squeezable = rule.shrink or rule.flex
-        floor[col.key] = rule.min + _PAD if squeezable else want[col.key]
-        comfortable[col.key] = (min(want[col.key], max(rule.comfortable, rule.min) + _PAD)
-                                if rule.flex else want[col.key])
-
-    def total(keys: set[str], sizes: dict[str, int]) -> int:
-        return sum(sizes[k] for k in keys)
-
-    visible = set(COLUMN_KEYS)
-    for col in _DROP_ORDER:
-        if total(visible, comfortable) <= available:
-            break
-        if not col.core:
-            visible.discard(col.key)
-    for col in _DROP_ORDER[:-1]:
-        if total(visible, floor) <= available:
-            break
-        visible.discard(col.key)
-    widths = {key: (floor[key] if key in visible else 0) for key in COLUMN_KEYS}
-    spare = available - sum(widths.values())
-    for col in sorted(COLUMNS, key=lambda c: c.priority):
-        if spare <= 0:
-            break
-        if col.key in visible and widths[col.key] < want[col.key]:
-            grow = min(spare, want[col.key] - widths[col.key])
-            widths[col.key] += grow
-            spare -= grow
-    return widths
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +408,7 @@ class ParcelTable(FastPathTable):
 
     def on_mount(self) -> None:
         for spec in COLUMNS:
-            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.width.min + _PAD)
+            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.width.min + CELL_PAD)
         self._set_titles()
         self._styles = self._read_styles()
         if self._pending is not None:
