@@ -93,11 +93,7 @@ def preview_content(scan: Scan, existing: Mapping[str, str],
         if count > limit:
             lines.append(Content.styled(f"  … and {count - limit} more", "italic"))
 
-    section("New, will be added", len(new),
-            [f"  {_spaced(f.number):<18} line {f.line}" for f in new[:limit]])
-    section("Already watched, left as they are", len(already),
-            [f"  {_spaced(f.number):<18} line {f.line}  {_watched_as(existing[f.number])}"
-             for f in already[:limit]])
+    # Near misses first: they are what needs the user's eyes, and a short screen shows the top.
     misses: list[str] = []
     for miss in scan.near_misses[:limit]:
         misses.append(f"  line {miss.line}: {clean_line(miss.message, limit=300)}")
@@ -105,6 +101,11 @@ def preview_content(scan: Scan, existing: Mapping[str, str],
                       if fix in existing)
     section("Near misses, NOT added: check each against the label or receipt",
             len(scan.near_misses), misses)
+    section("New, will be added", len(new),
+            [f"  {_spaced(f.number):<18} line {f.line}" for f in new[:limit]])
+    section("Already watched, left as they are", len(already),
+            [f"  {_spaced(f.number):<18} line {f.line}  {_watched_as(existing[f.number])}"
+             for f in already[:limit]])
     return Content("\n").join(lines)
 
 
