@@ -29,7 +29,7 @@ from emstui.tui.widgets.ordered_input import OrderedInput
 
 # Rows listed per section; the counts above always cover everything found. A 10,000-line paste
 # would otherwise lay out thousands of rows for a list nobody scrolls through.
-SECTION_LIMIT = 200
+SECTION_LIMIT = 100
 # Rows of the screen that are not the list: borders, title, summary, fields, buttons, footer.
 _AROUND_LIST = 12
 TOAST_MISSES = 3  # near misses named in the toast after adding; the rest are counted
