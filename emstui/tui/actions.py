@@ -1,24 +1,21 @@
-"""The main screen's watch-list actions: add, edit, archive, remove, refresh, pause, and the
-automatic archiving of parcels delivered long ago.
+"""The main screen's watch-list actions: add (one number or a pasted block), edit, archive,
+remove, refresh, pause, and the automatic archiving of parcels delivered long ago.
 
 `ParcelActions` is owned by the main screen (`emstui.tui.screens.main`), which it sees as a
-`ParcelsView`, and reaches the app only through `emstui.tui.host.MonitorHost`. Every change to
-the watch list goes through `MonitorHost.edit_config` (atomic, conflict-checked, in a thread).
+`emstui.tui.host.ParcelsView`; it reaches the app only through `emstui.tui.host.MonitorHost`.
+Every change to the watch list goes through `MonitorHost.edit_config` (atomic,
+conflict-checked, in a thread).
 """
 
 from __future__ import annotations
 
 from datetime import UTC
 from functools import partial
-from typing import Any, Protocol
-
-from textual.app import App
-from textual.worker import Worker
+from typing import Any
 
 from emstui.config import (
     Config,
     ConfigError,
-    Parcel,
     add_parcel,
     archive_parcels,
     edit_parcel,
@@ -30,27 +27,13 @@ from emstui.core.model import ParcelState
 from emstui.engine.engine import RefreshRequest
 from emstui.present import autoarchive
 from emstui.present.views import format_clock
-from emstui.tui.host import MonitorHost
+from emstui.tui.batch_add import add_batch
+from emstui.tui.host import MonitorHost, ParcelsView
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
+from emstui.tui.screens.paste_preview import ParcelBatch
 
 EDITABLE_FIELDS = ("label", "note", "interval", "provider")  # what the edit form can change
-
-
-class ParcelsView(Protocol):
-    """The main screen as its actions see it."""
-
-    show_archived: bool
-
-    @property
-    def app(self) -> App[Any]: ...
-    @property
-    def highlighted(self) -> str | None: ...
-
-    def parcel(self, number: str) -> Parcel: ...
-    def jump_to(self, number: str) -> None: ...
-    def notify(self, message: str, **kwargs: Any) -> None: ...
-    def run_worker(self, work: Any, **kwargs: Any) -> Worker[Any]: ...
 
 
 class ParcelActions:
@@ -117,8 +100,11 @@ class ParcelActions:
         self.view.app.push_screen(
             ParcelFormScreen(existing, default_interval=config.refresh.interval), self._added)
 
-    def _added(self, draft: ParcelDraft | None) -> None:
+    def _added(self, draft: ParcelDraft | ParcelBatch | None) -> None:
         if draft is None:
+            return
+        if isinstance(draft, ParcelBatch):  # several numbers pasted, confirmed in the preview
+            add_batch(self.host, self.view, draft)
             return
         added = self.host.services.clock.now().astimezone(UTC).date()
 

@@ -1,5 +1,6 @@
-"""What the main screen and its actions need from the app: a small typed interface, so they
-never import the app module and never touch its private state.
+"""The typed interfaces between the app, the main screen and its actions: what the screen and
+the actions need from the app (`MonitorHost`), and what the actions need from the screen
+(`ParcelsView`), so none of them imports the app module or touches another's private state.
 
 Plain Textual App calls (push_screen, copy_to_clipboard, call_from_thread, bell, exit) go
 through `Screen.app`; only what emstui's app adds is declared here.
@@ -11,11 +12,15 @@ import threading
 from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from emstui.config import Config
+from emstui.config import Config, Parcel
 from emstui.config.keeper import ConfigDiff, ConfigKeeper
 from emstui.services import Services
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.worker import Worker
 
 
 class MonitorHost(Protocol):
@@ -48,3 +53,19 @@ class MonitorHost(Protocol):
                       after: Callable[[], None] | None = None) -> None:
         """An edit was saved (on the UI thread): put it in force, say `done`, run `after`."""
         ...
+
+
+class ParcelsView(Protocol):
+    """The main screen as its actions see it (`MainScreen` is the one implementation)."""
+
+    show_archived: bool
+
+    @property
+    def app(self) -> App[Any]: ...
+    @property
+    def highlighted(self) -> str | None: ...
+
+    def parcel(self, number: str) -> Parcel: ...
+    def jump_to(self, number: str) -> None: ...
+    def notify(self, message: str, **kwargs: Any) -> None: ...
+    def run_worker(self, work: Any, **kwargs: Any) -> Worker[Any]: ...
