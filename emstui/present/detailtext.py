@@ -99,20 +99,22 @@ def sync_text(facts: ShipmentFacts, status: Status, now: datetime) -> tuple[str,
 def describe_health(health: ProviderHealth, now: datetime, tz: tzinfo) -> tuple[str, str]:
     """(words, tone) for a provider's health; tone is "ok", "warning", "error" or "muted"."""
     state = health.state
+
+    def until(words: str) -> str:
+        if health.until is not None and health.until > now:
+            return f"{words} until {format_clock(health.until, now, tz)}"
+        return words
+
     if state == HealthState.OK:
         return "ok", "ok"
     if state == HealthState.BACKOFF:
-        if health.until is not None and health.until > now:
-            return f"backing off until {format_clock(health.until, now, tz)}", "warning"
-        return "backing off", "warning"
+        return until("backing off"), "warning"
     if state == HealthState.OFFLINE:
         return "offline", "error"
     if state == HealthState.AUTH:
         return "key problem", "error"
     if state == HealthState.QUOTA:
-        if health.until is not None and health.until > now:
-            return f"quota used up until {format_clock(health.until, now, tz)}", "error"
-        return "quota used up", "error"
+        return until("quota used up"), "error"
     if state == HealthState.GONE:
         return "source moved", "error"
     if state == HealthState.IDLE:

@@ -30,54 +30,53 @@ _NO_ANSWER = frozenset({ErrorKind.QUOTA, ErrorKind.TEMPORARY, ErrorKind.BAD_RESP
 _MAX_ERROR_SHOWN = 160
 
 
+# What a failed check of each kind means for the user: (level, title, what to do).
+_ERROR_ADVICE: dict[ErrorKind, tuple[Level, str, str]] = {
+    ErrorKind.QUOTA: (
+        Level.WARNING, "Tracking quota used up",
+        "The tracking service's quota for this account is exhausted. Checks resume when the "
+        "quota resets or more is added to the account. EMS numbers fall back to the keyless "
+        "EMS Cooperative tracker if it is in providers.order."),
+    ErrorKind.TEMPORARY: (
+        Level.INFO, "Tracking source busy",
+        "The tracking source failed or asked us to slow down. emstui retries with a growing "
+        "delay; nothing is wrong with the parcel itself."),
+    ErrorKind.BAD_RESPONSE: (
+        Level.INFO, "Unexpected answer from the tracking source",
+        "The source answered in a form emstui did not expect (it may have changed). emstui "
+        "keeps retrying; if this lasts for days, look for an emstui update."),
+    ErrorKind.NO_SOURCE: (
+        Level.WARNING, "Needs a 17TRACK key",
+        "No source in use can track this number: the keyless EMS Cooperative tracker only "
+        "knows EMS numbers (starting with E). Get a free 17TRACK API key at "
+        "https://api.17track.net (sign up; the key is shown as 17token), then either set "
+        "EMSTUI_17TRACK_KEY=<key> in the environment emstui runs in (cron too), or write "
+        'api_key = "<key>" under [providers.17track] in the config. "17track" must be in '
+        "providers.order. `emstui config validate` checks it."),
+    ErrorKind.UNSUPPORTED: (
+        Level.TIP, "No source for this number",
+        "None of the configured sources can track this number. The keyless EMS Cooperative "
+        "tracker only knows EMS numbers (starting with E); add a 17TRACK key for other "
+        "postal and carrier numbers."),
+    ErrorKind.INVALID: (
+        Level.WARNING, "Source says the number is invalid",
+        "Compare the number character by character with the sender's posting receipt "
+        "(0/O, 1/I and 5/S are easy to mix up)."),
+}
+_OTHER_ERROR = (Level.INFO, "Last check failed",
+                "emstui will retry on its own; press r to try again now.")
+
+
 def error_advice(facts: ParcelFacts) -> list[Advice]:
     kind = facts.error_kind
-    if not kind:
+    if not kind or kind == ErrorKind.NOT_FOUND:  # the no-records rules speak for not found
         return []
     error = " ".join((facts.last_error or "").split())
     if len(error) > _MAX_ERROR_SHOWN:
         error = error[: _MAX_ERROR_SHOWN - 1] + "…"
     trigger = f"last check failed ({kind})" + (f": {error}" if error else "")
-    if kind == ErrorKind.QUOTA:
-        return [Advice(
-            Level.WARNING, "Tracking quota used up",
-            "The tracking service's quota for this account is exhausted. Checks resume when the "
-            "quota resets or more is added to the account. EMS numbers fall back to the keyless "
-            "EMS Cooperative tracker if it is in providers.order.", trigger)]
-    if kind == ErrorKind.TEMPORARY:
-        return [Advice(
-            Level.INFO, "Tracking source busy",
-            "The tracking source failed or asked us to slow down. emstui retries with a growing "
-            "delay; nothing is wrong with the parcel itself.", trigger)]
-    if kind == ErrorKind.BAD_RESPONSE:
-        return [Advice(
-            Level.INFO, "Unexpected answer from the tracking source",
-            "The source answered in a form emstui did not expect (it may have changed). emstui "
-            "keeps retrying; if this lasts for days, look for an emstui update.", trigger)]
-    if kind == ErrorKind.NO_SOURCE:
-        return [Advice(
-            Level.WARNING, "Needs a 17TRACK key",
-            "No source in use can track this number: the keyless EMS Cooperative tracker only "
-            "knows EMS numbers (starting with E). Get a free 17TRACK API key at "
-            "https://api.17track.net (sign up; the key is shown as 17token), then either set "
-            "EMSTUI_17TRACK_KEY=<key> in the environment emstui runs in (cron too), or write "
-            'api_key = "<key>" under [providers.17track] in the config. "17track" must be in '
-            "providers.order. `emstui config validate` checks it.", trigger)]
-    if kind == ErrorKind.UNSUPPORTED:
-        return [Advice(
-            Level.TIP, "No source for this number",
-            "None of the configured sources can track this number. The keyless EMS Cooperative "
-            "tracker only knows EMS numbers (starting with E); add a 17TRACK key for other "
-            "postal and carrier numbers.", trigger)]
-    if kind == ErrorKind.INVALID:
-        return [Advice(
-            Level.WARNING, "Source says the number is invalid",
-            "Compare the number character by character with the sender's posting receipt "
-            "(0/O, 1/I and 5/S are easy to mix up).", trigger)]
-    if kind == ErrorKind.NOT_FOUND:
-        return []  # the no-records rules speak for it
-    return [Advice(Level.INFO, "Last check failed",
-                   "emstui will retry on its own; press r to try again now.", trigger)]
+    level, title, body = _ERROR_ADVICE.get(kind, _OTHER_ERROR)
+    return [Advice(level, title, body, trigger)]
 
 
 def _number_check_body(facts: ParcelFacts) -> str:

@@ -33,31 +33,34 @@ def _hold_level(since: timedelta | None, base: Level) -> Level:
     return base
 
 
-def failed_delivery_advice(events: list[Event], now: datetime) -> list[Advice]:
+def _held_advice(events: list[Event], now: datetime, *, base: Level, title: str, body: str,
+                 what: str) -> list[Advice]:
+    """An item the post holds for the recipient: more urgent the longer it has waited."""
     newest = events[0]
     since = time_since(happened_at(newest), now)
-    level = _hold_level(since, Level.WARNING)
-    return [Advice(
-        level, "Delivery attempt failed",
-        "A notice was probably left (paper card, SMS or e-mail from the destination post). "
+    level = _hold_level(since, base)
+    return [Advice(level, title,
+                   body + (" That deadline may be close." if level is Level.ALERT else ""),
+                   f"{what} {ago_text(since)}: {cite(newest)}")]
+
+
+def failed_delivery_advice(events: list[Event], now: datetime) -> list[Advice]:
+    return _held_advice(
+        events, now, base=Level.WARNING, title="Delivery attempt failed",
+        body="A notice was probably left (paper card, SMS or e-mail from the destination post). "
         "Arrange redelivery or pick the item up at the office named on it; bring ID and the "
         "notice. Posts hold items about 7-30 days depending on the country before returning "
-        "them: check the notice for the deadline."
-        + (" That deadline may be close." if level is Level.ALERT else ""),
-        f"delivery attempt failed {ago_text(since)}: {cite(newest)}")]
+        "them: check the notice for the deadline.",
+        what="delivery attempt failed")
 
 
 def pickup_advice(events: list[Event], now: datetime) -> list[Advice]:
-    newest = events[0]
-    since = time_since(happened_at(newest), now)
-    level = _hold_level(since, Level.TIP)
-    return [Advice(
-        level, "Ready for pickup",
-        "Collect it at the pickup point with your ID and the notice (or the tracking number). "
-        "Uncollected items are returned after the holding period, about 7-30 days depending on "
-        "the country: check the notice for the deadline."
-        + (" That deadline may be close." if level is Level.ALERT else ""),
-        f"ready for pickup {ago_text(since)}: {cite(newest)}")]
+    return _held_advice(
+        events, now, base=Level.TIP, title="Ready for pickup",
+        body="Collect it at the pickup point with your ID and the notice (or the tracking "
+        "number). Uncollected items are returned after the holding period, about 7-30 days "
+        "depending on the country: check the notice for the deadline.",
+        what="ready for pickup")
 
 
 def delivered_advice(events: list[Event]) -> list[Advice]:
