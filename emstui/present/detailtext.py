@@ -96,27 +96,26 @@ def sync_text(facts: ShipmentFacts, status: Status, now: datetime) -> tuple[str,
     return f"ok, {when}", False
 
 
+# (words, tone) for each provider health state; tone is "ok", "warning", "error" or "muted".
+_HEALTH_WORDS: dict[HealthState, tuple[str, str]] = {
+    HealthState.OK: ("ok", "ok"),
+    HealthState.BACKOFF: ("backing off", "warning"),
+    HealthState.OFFLINE: ("offline", "error"),
+    HealthState.AUTH: ("key problem", "error"),
+    HealthState.QUOTA: ("quota used up", "error"),
+    HealthState.GONE: ("source moved", "error"),
+    HealthState.IDLE: ("idle", "muted"),
+}
+_SAYS_UNTIL = frozenset({HealthState.BACKOFF, HealthState.QUOTA})  # "... until 14:05"
+
+
 def describe_health(health: ProviderHealth, now: datetime, tz: tzinfo) -> tuple[str, str]:
     """(words, tone) for a provider's health; tone is "ok", "warning", "error" or "muted"."""
     state = health.state
-
-    def until(words: str) -> str:
-        if health.until is not None and health.until > now:
-            return f"{words} until {format_clock(health.until, now, tz)}"
-        return words
-
-    if state == HealthState.OK:
-        return "ok", "ok"
-    if state == HealthState.BACKOFF:
-        return until("backing off"), "warning"
-    if state == HealthState.OFFLINE:
-        return "offline", "error"
-    if state == HealthState.AUTH:
-        return "key problem", "error"
-    if state == HealthState.QUOTA:
-        return until("quota used up"), "error"
-    if state == HealthState.GONE:
-        return "source moved", "error"
-    if state == HealthState.IDLE:
-        return "idle", "muted"
-    return clean_line(state, limit=30) or "unknown", "muted"
+    known = _HEALTH_WORDS.get(state)
+    if known is None:
+        return clean_line(state, limit=30) or "unknown", "muted"
+    words, tone = known
+    if state in _SAYS_UNTIL and health.until is not None and health.until > now:
+        words = f"{words} until {format_clock(health.until, now, tz)}"
+    return words, tone
