@@ -58,7 +58,7 @@ def test_code_table_holds_every_code_in_the_spec() -> None:
 
 
 @pytest.mark.parametrize("code", ALL_SPEC_CODES)
-def test_each_upu_code_maps(code: str) -> None:
+def test_each_upu_code_gives_its_status_and_stage_in_any_case(code: str) -> None:
     assert from_upu_code(code) == CODE_EXPECTED[code]
     assert from_upu_code(f" {code.lower()} ") == CODE_EXPECTED[code]
 
@@ -239,7 +239,8 @@ def test_wording_traps_are_not_delivery(text: str, status: Status, stage: Stage 
         ("EMI - Final delivery at counter", Status.DELIVERED, Stage.DELIVERED),
     ],
 )
-def test_english_wording_rules(text: str, status: Status, stage: Stage | None) -> None:
+def test_english_wording_gives_the_status_and_stage_it_describes(
+        text: str, status: Status, stage: Stage | None) -> None:
     _, got_status, got_stage = classify_text(text)
     assert (got_status, got_stage) == (status, stage)
 
@@ -258,7 +259,8 @@ def test_english_wording_rules(text: str, status: Status, stage: Stage | None) -
         ("邮件已退回", Status.RETURNED, None),
     ],
 )
-def test_chinese_wording_rules(text: str, status: Status, stage: Stage | None) -> None:
+def test_chinese_wording_gives_the_status_and_stage_it_describes(
+        text: str, status: Status, stage: Stage | None) -> None:
     _, got_status, got_stage = classify_text(text)
     assert (got_status, got_stage) == (status, stage)
 

@@ -71,7 +71,7 @@ def test_tables_cover_every_documented_17track_value() -> None:
 
 
 @pytest.mark.parametrize(("main", "expected"), MAIN_EXPECTED.items())
-def test_each_17track_main_status_maps(main: str, expected: Status) -> None:
+def test_each_17track_main_status_maps_to_its_status(main: str, expected: Status) -> None:
     assert from_17track(main, None) is expected
 
 
@@ -122,7 +122,8 @@ def test_17track_values_are_matched_case_and_punctuation_insensitively() -> None
      ("OutForDelivery", Stage.OUT_FOR_DELIVERY), ("Delivered", Stage.DELIVERED),
      ("Returning", None), ("Returned", None), ("Beamed", None), (None, None)],
 )
-def test_each_milestone_key_stage_maps(key_stage: str | None, expected: Stage | None) -> None:
+def test_each_milestone_key_stage_maps_to_its_stage(
+        key_stage: str | None, expected: Stage | None) -> None:
     assert stage_from_key_stage(key_stage) is expected
 
 
