@@ -24,7 +24,7 @@ from emstui.core.model import Event
 from emstui.core.sanitize import clean_line
 from emstui.core.timeline import event_identity
 from emstui.engine.events import Change, CycleFinished, ParcelUpdated
-from emstui.notify import outbox, stall
+from emstui.notify import stall
 from emstui.notify.targets import (
     AppriseTarget,
     CommandTarget,
@@ -33,7 +33,7 @@ from emstui.notify.targets import (
     TargetUnavailable,
     TerminalTarget,
 )
-from emstui.store import Store, StoreError
+from emstui.store import Store, StoreError, outbox
 
 log = logging.getLogger("emstui.notify")
 

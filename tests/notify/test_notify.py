@@ -29,7 +29,6 @@ from emstui.config.notify import NotifySettings, parse_notify
 from emstui.core.clock import FakeClock
 from emstui.core.model import Event, ParcelState, Stage, Status
 from emstui.engine.events import ParcelUpdated
-from emstui.notify import outbox
 from emstui.notify.notifier import RETRY_DELAYS, Notifier, build_payload
 from emstui.notify.targets import (
     AppriseTarget,
@@ -39,7 +38,7 @@ from emstui.notify.targets import (
     TerminalTarget,
     terminal_sequence,
 )
-from emstui.store import Store
+from emstui.store import Store, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 TEN_DAYS = timedelta(days=10).total_seconds()

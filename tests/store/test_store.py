@@ -13,8 +13,15 @@ import pytest
 
 from emstui.core.clock import FakeClock
 from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
-from emstui.store import INTEGRITY_CHECK_KEY, MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
-from emstui.store import history as store_module
+from emstui.store import (
+    INTEGRITY_CHECK_KEY,
+    MAX_DESCRIPTION,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    parcel_writes,
+)
+from emstui.store import connection as store_module
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NUMBER = "EE123456785CN"
@@ -194,7 +201,7 @@ def test_interrupted_apply_leaves_no_half_result(store: Store,
         raise KeyboardInterrupt
 
     # _status runs after the new events were inserted, inside the same transaction.
-    monkeypatch.setattr(store_module, "_status", interrupt)
+    monkeypatch.setattr(parcel_writes, "_status", interrupt)
     with pytest.raises(KeyboardInterrupt):
         store.apply_tracking(trk([ARRIVED, DEPARTED, POSTED]), checked_at=at(1), next_due=None)
     monkeypatch.undo()
