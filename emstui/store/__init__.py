@@ -1,7 +1,12 @@
 """The SQLite history every process shares: parcels, events, errors, and the limits they share."""
 
 from emstui.store.columns import MAX_DESCRIPTION
-from emstui.store.connection import INTEGRITY_CHECK_KEY, StoreError, StoreFullError
+from emstui.store.connection import (
+    INTEGRITY_CHECK_KEY,
+    StoreError,
+    StoreFullError,
+    parcel_mark_key,
+)
 from emstui.store.coordination import Claims, ProviderPause
 from emstui.store.history import Store
 from emstui.store.parcel_reads import ScheduleRow, StageTime
@@ -20,4 +25,5 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreFullError",
+    "parcel_mark_key",
 ]

@@ -33,6 +33,12 @@ INTEGRITY_CHECK_KEY = "integrity.quick_check_at"
 INTEGRITY_CHECK_EVERY = timedelta(days=1)
 
 
+def parcel_mark_key(name: str, number: str) -> str:
+    """The meta key of a mark about one parcel (e.g. "auto_archived.EE123456785CN"): the
+    suffix lets `purge` find every mark of the number."""
+    return f"{name}.{number}"
+
+
 class StoreError(Exception):
     """The history database could not be opened, read or written."""
 

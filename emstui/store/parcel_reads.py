@@ -4,6 +4,7 @@ and the stage times arrival estimates learn from."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,22 @@ class ScheduleRow:
     error_kind: str | None
 
 
+_STATES_SQL = (f"SELECT {_PARCEL_COLS}, "
+               "(SELECT count(*) FROM events u WHERE u.number = p.number "
+               "   AND u.first_seen > coalesce(p.seen_at, '')), "
+               f"e.id, {', '.join(f'e.{col.strip()}' for col in _EVENT_COLS.split(','))} "
+               "FROM parcels p LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
+
+
+def _states_on(conn: sqlite3.Connection, numbers: Iterable[str] | None) -> dict[str, ParcelState]:
+    """`ParcelReads.states` on an open connection (a write transaction reads its own result)."""
+    where = _numbers_filter(numbers)
+    if where is None:
+        return {}
+    rows = conn.execute(_STATES_SQL + where[0], where[1]).fetchall()
+    return {row[0]: _row_to_state(row) for row in rows}
+
+
 class ParcelReads(StoreConnection):
     """The read side of the parcels and events tables."""
 
@@ -76,20 +93,8 @@ class ParcelReads(StoreConnection):
         One query: the last event comes from the (number, pos) index, the unseen count from a
         range scan of the (number, first_seen) index.
         """
-        ev = ", ".join(f"e.{col.strip()}" for col in _EVENT_COLS.split(","))
-        sql = (f"SELECT {_PARCEL_COLS}, "
-               "(SELECT count(*) FROM events u WHERE u.number = p.number "
-               "   AND u.first_seen > coalesce(p.seen_at, '')), "
-               f"e.id, {ev} FROM parcels p "
-               "LEFT JOIN events e ON e.number = p.number AND e.pos = 0")
-        where = _numbers_filter(numbers)
-        if where is None:
-            return {}
-        sql += where[0]
-        params = where[1]
         with self._read() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return {row[0]: _row_to_state(row) for row in rows}
+            return _states_on(conn, numbers)
 
     def summaries(self, numbers: Iterable[str] | None = None) -> dict[str, ParcelState]:
         """What a one-line summary shows, for many parcels in one query: status, stage,

@@ -4,11 +4,11 @@ recording a failed check, due times, "seen" markers, registrations, and purging 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from emstui.core.model import Event, Status, Tracking
+from emstui.core.model import Event, ParcelState, Status, Tracking
 from emstui.store.columns import (
     MAX_CARRIERS,
     MAX_ERROR,
@@ -17,11 +17,13 @@ from emstui.store.columns import (
     MAX_SHORT,
     _cap,
     _cap_opt,
+    _parse_utc,
     _stage,
     _status,
     _utc_text,
 )
-from emstui.store.connection import StoreConnection
+from emstui.store.connection import parcel_mark_key
+from emstui.store.parcel_reads import ParcelReads, _states_on
 from emstui.store.rows import (
     _EVENT_COLS,
     _FACT_COLS,
@@ -34,6 +36,10 @@ from emstui.store.rows import (
     _sources_text,
 )
 
+# When a parcel is next due: a time (None: never), or a rule giving it from the parcel as the
+# write leaves it (`apply_tracking`, `record_error`), so the caller needs no read first.
+Due = datetime | None | Callable[[ParcelState], datetime | None]
+
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
@@ -45,6 +51,7 @@ class ApplyResult:
     new_status: Status
     status_changed: bool
     stage_changed: bool
+    state: ParcelState  # the parcel as stored after this result
 
     @property
     def changed(self) -> bool:
@@ -61,19 +68,23 @@ class _StoredEvent:
     sources: str | None
 
 
-class ParcelWrites(StoreConnection):
+class ParcelWrites(ParcelReads):
     """The write side of the parcels, events and registrations tables."""
 
     def apply_tracking(self, tracking: Tracking, *, checked_at: datetime,
-                       next_due: datetime | None) -> ApplyResult:
-        """Merge a provider's answer: new events, status, stage; clears the error and backoff."""
+                       next_due: Due) -> ApplyResult:
+        """Merge a provider's answer: new events, status, stage; clears the error and backoff.
+
+        `next_due` is a time, or a rule giving it from the parcel as now stored (its status,
+        stage, event count and first-seen time; applied inside the same transaction). The
+        result carries the new stored state: one round trip per result.
+        """
         number = tracking.number
         checked = _utc_text(checked_at)
-        due = None if next_due is None else _utc_text(next_due)
         with self._write() as conn:
             self._ensure_parcel(conn, number)
-            old_status_text, old_stage_text, old_count = conn.execute(
-                "SELECT status, stage, event_count FROM parcels WHERE number = ?",
+            old_status_text, old_stage_text, old_count, first_seen = conn.execute(
+                "SELECT status, stage, event_count, first_seen FROM parcels WHERE number = ?",
                 (number,)).fetchone()
             stored = [_StoredEvent(*row) for row in conn.execute(
                 "SELECT id, ident, seq, pos, time_utc, sources FROM events WHERE number = ?",
@@ -84,6 +95,12 @@ class ParcelWrites(StoreConnection):
             status_changed = old_status != tracking.status
             stage_changed = old_stage != tracking.stage
             changed = status_changed or bool(new_rows)
+            count = old_count + len(new_rows)
+            if callable(next_due):
+                next_due = next_due(ParcelState(
+                    number=number, status=tracking.status, stage=tracking.stage,
+                    event_count=count, first_seen=_parse_utc(first_seen)))
+            due = None if next_due is None else _utc_text(next_due)
             conn.execute(
                 "UPDATE parcels SET status = ?, stage = ?, provider = ?, raw_status = ?, "
                 "raw_sub_status = ?, carriers = ?, fingerprint = ?, last_checked = ?, "
@@ -95,16 +112,18 @@ class ParcelWrites(StoreConnection):
                  _cap_opt(tracking.raw_sub_status, MAX_RAW_STATUS),
                  _cap(",".join(tracking.carriers), MAX_CARRIERS) or None,
                  _cap_opt(tracking.fingerprint, MAX_FINGERPRINT), checked, changed, checked,
-                 due, old_count + len(new_rows), number))
+                 due, count, number))
             if tracking.facts is not None:
                 # A source without facts (the EMS tracker) keeps what another one reported.
                 conn.execute(
                     f"UPDATE parcels SET facts_at = ?, {' = ?, '.join(_FACT_COLS)} = ? "
                     "WHERE number = ?", (checked, *_fact_values(tracking.facts), number))
+            state = _states_on(conn, [number])[number]
         new_rows.sort(key=lambda item: item[0])
         return ApplyResult(number=number, new_events=tuple(event for _, event in new_rows),
                            old_status=old_status, new_status=tracking.status,
-                           status_changed=status_changed, stage_changed=stage_changed)
+                           status_changed=status_changed, stage_changed=stage_changed,
+                           state=state)
 
     def _merge_events(self, conn: sqlite3.Connection, number: str, tracking: Tracking,
                       stored: list[_StoredEvent], checked: str) -> list[tuple[int, Event]]:
@@ -155,16 +174,29 @@ class ParcelWrites(StoreConnection):
         return [(pos_of[ident], _row_to_event(vals)) for ident, vals in values.items()]
 
     def record_error(self, number: str, *, kind: str, message: str, checked_at: datetime,
-                     next_due: datetime | None, backoff_level: int) -> None:
-        """Remember a failed check; the stored events and status stay as they were."""
+                     next_due: Due, backoff_level: int | None = None,
+                     bump_backoff: bool = False) -> ParcelState:
+        """Remember a failed check; the stored events and status stay as they were.
+
+        The parcel's backoff level becomes `backoff_level`; when None, the stored level, one
+        higher with `bump_backoff`. `next_due` is a time, or a rule giving it from the parcel
+        with its new level. Returns the new stored state.
+        """
         with self._write() as conn:
             self._ensure_parcel(conn, number)
+            if backoff_level is None:
+                (stored_level,) = conn.execute(
+                    "SELECT backoff_level FROM parcels WHERE number = ?", (number,)).fetchone()
+                backoff_level = int(stored_level or 0) + (1 if bump_backoff else 0)
+            level = max(0, int(backoff_level))
+            if callable(next_due):
+                next_due = next_due(ParcelState(number=number, backoff_level=level))
             conn.execute(
                 "UPDATE parcels SET last_error = ?, error_kind = ?, last_checked = ?, "
                 "next_due = ?, backoff_level = ? WHERE number = ?",
                 (_cap(message, MAX_ERROR), _cap(kind, MAX_SHORT), _utc_text(checked_at),
-                 None if next_due is None else _utc_text(next_due), max(0, int(backoff_level)),
-                 number))
+                 None if next_due is None else _utc_text(next_due), level, number))
+            return _states_on(conn, [number])[number]
 
     def set_next_due(self, number: str, when: datetime | None) -> None:
         with self._write() as conn:
@@ -186,17 +218,19 @@ class ParcelWrites(StoreConnection):
                          "VALUES (?, ?, ?)", (number, provider, _utc_text(at)))
 
     def purge(self, number: str) -> None:
-        """Delete the parcel's state and event history (only when the user asks).
+        """Delete every trace of the parcel (only when the user asks): its state, events,
+        claims, notification records and its marks in the meta table (`parcel_mark_key`).
 
         Provider registrations are kept: they describe the provider account, not local history,
         and re-registering a number costs quota again.
         """
+        suffix = parcel_mark_key("", number)
         with self._write() as conn:
             conn.execute("DELETE FROM events WHERE number = ?", (number,))
             conn.execute("DELETE FROM parcels WHERE number = ?", (number,))
-
-
-# -- ordering ------------------------------------------------------------------------------
+            conn.execute("DELETE FROM parcel_claims WHERE number = ?", (number,))
+            conn.execute("DELETE FROM notifications WHERE number = ?", (number,))
+            conn.execute("DELETE FROM meta WHERE substr(key, -length(?)) = ?", (suffix, suffix))
 
 
 def _merge_source_order(stored: list[bytes], incoming: Sequence[tuple[bytes, Event | None]]
