@@ -111,3 +111,21 @@ def history(store: StoreConnection, number: str | None = None) -> list[dict[str,
             (number, number)).fetchall()
     names = ("key", "target", "number", "attempts", "sent_at", "failed_at", "last_error")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def finished_before(store: StoreConnection, cutoff: datetime) -> list[tuple[str, str, str]]:
+    """(key, target, number) of every row sent or given up before `cutoff`."""
+    with store._read() as conn:
+        rows = conn.execute(
+            "SELECT key, target, number FROM notifications "
+            "WHERE coalesce(sent_at, failed_at) < ?", (_text(cutoff),)).fetchall()
+    return [(str(key), str(target), str(number)) for key, target, number in rows]
+
+
+def forget(store: StoreConnection, rows: list[tuple[str, str]]) -> int:
+    """Delete these finished rows ((key, target) pairs); returns how many went."""
+    with store._write() as conn:
+        before = conn.total_changes
+        conn.executemany("DELETE FROM notifications WHERE key = ? AND target = ? AND "
+                         "(sent_at IS NOT NULL OR failed_at IS NOT NULL)", rows)
+        return conn.total_changes - before
