@@ -1,5 +1,5 @@
-"""The main screen's watch-list actions: add (one number or a pasted block), edit, archive,
-remove, refresh, pause, and the automatic archiving of parcels delivered long ago.
+"""The main screen's parcel actions: add (one number or a pasted block), edit, archive, remove,
+refresh, pause, sort, copy, and the automatic archiving of parcels delivered long ago.
 
 `ParcelActions` is owned by the main screen (`emstui.tui.screens.main`), which it sees as a
 `emstui.tui.host.ParcelsView`; it reaches the app only through `emstui.tui.host.MonitorHost`.
@@ -26,7 +26,7 @@ from emstui.core.durations import format_duration
 from emstui.core.model import ParcelState
 from emstui.engine.engine import RefreshRequest
 from emstui.present import autoarchive
-from emstui.present.views import format_clock
+from emstui.present.views import TABLE_COLUMNS, format_clock
 from emstui.tui.batch_add import add_batch
 from emstui.tui.host import MonitorHost, ParcelsView
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
@@ -34,6 +34,8 @@ from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
 from emstui.tui.screens.paste_preview import ParcelBatch
 
 EDITABLE_FIELDS = ("label", "note", "interval", "provider")  # what the edit form can change
+SORT_CYCLE = ("status", "age", "label", "next")
+_SORT_NAMES = {c.key: c.title.lower() for c in TABLE_COLUMNS}  # as the column headers say
 
 
 class ParcelActions:
@@ -171,6 +173,30 @@ class ParcelActions:
         kept = "" if choice is RemoveChoice.PURGE_HISTORY else " (history kept)"
         self.host.edit_config(lambda config: remove_parcel(config, number),
                               done=f"Removed {title}{kept}", after=after)
+
+    # ---- the table ------------------------------------------------------------------------
+
+    def sort(self) -> None:
+        table = self.view.table
+        current = table.sort_column if table.sort_column in SORT_CYCLE else SORT_CYCLE[-1]
+        column = SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)]
+        table.set_sort(column, reverse=table.sort_reverse)
+        self.view.notify(f"Sorted by {_SORT_NAMES[column]}", timeout=3, markup=False)
+
+    def sort_direction(self) -> None:
+        table = self.view.table
+        table.set_sort(table.sort_column, reverse=not table.sort_reverse)
+        direction = "descending" if table.sort_reverse else "ascending"
+        self.view.notify(f"Sorted by {_SORT_NAMES[table.sort_column]}, {direction}",
+                         timeout=3, markup=False)
+
+    def copy(self) -> None:
+        number = self.current()
+        if number is None:
+            return
+        self.view.app.copy_to_clipboard(number)
+        self.view.notify(f"Copied {number} to the clipboard (OSC 52: works over SSH if your "
+                         "terminal allows it)", markup=False)
 
     # ---- automatic archiving ----------------------------------------------------------------
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.worker import Worker
 
+    from emstui.tui.widgets.parcel_table import ParcelTable
+
 
 class MonitorHost(Protocol):
     """The app as the main screen sees it (`EmstuiApp` is the one implementation)."""
@@ -64,6 +66,8 @@ class ParcelsView(Protocol):
     def app(self) -> App[Any]: ...
     @property
     def highlighted(self) -> str | None: ...
+    @property
+    def table(self) -> ParcelTable: ...
 
     def parcel(self, number: str) -> Parcel: ...
     def jump_to(self, number: str) -> None: ...

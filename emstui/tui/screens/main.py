@@ -40,7 +40,6 @@ from emstui.present import eta, quota
 from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
 from emstui.present.views import (
-    TABLE_COLUMNS,
     ParcelView,
     make_view,
     retime_view,
@@ -62,8 +61,6 @@ PROGRESS_SECONDS = 1.0  # the header's time left during a pass
 MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
 # How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
 QUOTA_POLL_SECONDS = 300.0
-SORT_CYCLE = ("status", "age", "label", "next")
-_SORT_NAMES = {c.key: c.title.lower() for c in TABLE_COLUMNS}  # as the column headers say
 
 
 class MainScreen(Screen[None]):
@@ -441,7 +438,7 @@ class MainScreen(Screen[None]):
         self._estimates_due = True
         self._apply_changes()
 
-    # ---- keys: the watch list (emstui.tui.actions) --------------------------------------------
+    # ---- keys: emstui.tui.actions --------------------------------------------
 
     def action_add(self) -> None:
         self.actions.add()
@@ -473,26 +470,13 @@ class MainScreen(Screen[None]):
                     else "Hiding archived parcels", markup=False)
 
     def action_sort(self) -> None:
-        table = self.table
-        current = table.sort_column if table.sort_column in SORT_CYCLE else SORT_CYCLE[-1]
-        column = SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)]
-        table.set_sort(column, reverse=table.sort_reverse)
-        self.notify(f"Sorted by {_SORT_NAMES[column]}", timeout=3, markup=False)
+        self.actions.sort()
 
     def action_sort_direction(self) -> None:
-        table = self.table
-        table.set_sort(table.sort_column, reverse=not table.sort_reverse)
-        direction = "descending" if table.sort_reverse else "ascending"
-        self.notify(f"Sorted by {_SORT_NAMES[table.sort_column]}, {direction}", timeout=3,
-                    markup=False)
+        self.actions.sort_direction()
 
     def action_copy(self) -> None:
-        number = self.actions.current()
-        if number is None:
-            return
-        self.app.copy_to_clipboard(number)
-        self.notify(f"Copied {number} to the clipboard (OSC 52: works over SSH if your "
-                    "terminal allows it)", markup=False)
+        self.actions.copy()
 
     def action_filter(self) -> None:
         self.filter_bar.open(self.filter_text)
