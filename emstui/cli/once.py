@@ -7,10 +7,11 @@ and only on a TTY.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -39,6 +40,7 @@ from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
+from emstui.store.summaries import events_by_parcel
 
 if TYPE_CHECKING:
     import httpx
@@ -130,15 +132,15 @@ def _eta_field(row: OnceRow, now: datetime,
 
 def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
                  *, changed_since: datetime | None, include_all: bool,
-                 untrackable: Mapping[str, str] | None = None, with_events: bool = True,
+                 untrackable: Mapping[str, str] | None = None,
                  states: Mapping[str, ParcelState] | None = None) -> list[OnceRow]:
     """One row per watched (non-archived) parcel, with what this run learnt about it.
 
     A parcel has changed when its status or events changed after `changed_since` (the previous
     run's mark: whoever fetched the change, this run or the TUI), or, without a previous run,
-    during this run. Without `include_all` only changed parcels get a row. Every event of a
-    row's parcel is read only `with_events` (JSON prints them); text needs only the summary
-    columns `states` already holds (one query for every parcel).
+    during this run. Without `include_all` only changed parcels get a row. Rows hold no
+    events: text and CSV need only the summary columns `states` holds (one query for every
+    parcel); JSON reads them as it prints each row (`rows_with_events`).
     """
     active = [p for p in parcels if not p.archived]
     if states is None:
@@ -152,8 +154,7 @@ def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
         error = row_error(parcel.number, state, report, untrackable or {})
         if not include_all and not is_changed:
             continue
-        events = tuple(store.events(parcel.number)) if with_events else ()
-        rows.append(OnceRow(parcel.number, parcel.label, state, events, is_changed, error))
+        rows.append(OnceRow(parcel.number, parcel.label, state, (), is_changed, error))
     return rows
 
 
@@ -164,39 +165,71 @@ def estimate_json(estimate: Estimate, now: datetime) -> dict[str, Any]:
             "basis": estimate.basis, "samples": estimate.samples, "overdue": estimate.overdue(now)}
 
 
-def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
-            health: dict[str, ProviderHealth],
-            estimates: Mapping[str, Estimate] | None = None) -> str:
-    """The JSON document; `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`,
-    without them a source's own window is shown."""
-    parcels = []
-    for row in rows:
-        state = row.state
-        last = row.last_event
-        parcels.append({
-            "number": row.number,
-            "label": row.label,
-            "status": state.status.value if state else "unknown",
-            "stage": state.stage.value if state else "none",
-            "provider": state.provider if state else None,
-            "changed": row.changed,
-            "last_event": event_json(last) if last else None,
-            "events": [event_json(e) for e in row.events],
-            "error": ({"kind": row.error.kind, "message": clean_line(row.error.message,
-                                                                     limit=500)}
-                      if row.error else None),
-            "next_check": _iso(state.next_due) if state else None,
-            "eta": _eta_field(row, generated_at, estimates),
-            "destination": state.facts.destination_country if state and state.facts else None,
-            "destination_operator": _operator_name(state),
-        })
-    document = {
+def parcel_json(row: OnceRow, now: datetime,
+                estimates: Mapping[str, Estimate] | None = None) -> dict[str, Any]:
+    """One element of the document's `parcels`."""
+    state = row.state
+    last = row.last_event
+    return {
+        "number": row.number,
+        "label": row.label,
+        "status": state.status.value if state else "unknown",
+        "stage": state.stage.value if state else "none",
+        "provider": state.provider if state else None,
+        "changed": row.changed,
+        "last_event": event_json(last) if last else None,
+        "events": [event_json(e) for e in row.events],
+        "error": ({"kind": row.error.kind, "message": clean_line(row.error.message, limit=500)}
+                  if row.error else None),
+        "next_check": _iso(state.next_due) if state else None,
+        "eta": _eta_field(row, now, estimates),
+        "destination": state.facts.destination_country if state and state.facts else None,
+        "destination_operator": _operator_name(state),
+    }
+
+
+_PARCELS_OPEN = '"parcels": []\n}'
+_ITEM_INDENT = "\n    "  # json_dumps indents two spaces a level; parcels are two levels down
+
+
+def write_json(out: TextIO, rows: Iterable[OnceRow], *, generated_at: datetime,
+               health: Mapping[str, ProviderHealth],
+               estimates: Mapping[str, Estimate] | None = None) -> None:
+    """The JSON document, written one parcel at a time (memory holds one parcel, not the
+    document): the same text, byte for byte, as `json_dumps` of the whole document.
+    `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`; without them a
+    source's own window is shown."""
+    head = json_dumps({
         "generated_at": generated_at.isoformat(),
         "providers": {pid: {"state": h.state, "message": h.message, "until": _iso(h.until)}
                       for pid, h in sorted(health.items())},
-        "parcels": parcels,
-    }
-    return json_dumps(document)
+        "parcels": [],
+    })
+    if not head.endswith(_PARCELS_OPEN):  # json_dumps' layout changed: this must follow it
+        raise AssertionError("unexpected JSON layout")
+    out.write(head[:-len("]\n}")])
+    separator = _ITEM_INDENT
+    for row in rows:
+        item = json_dumps(parcel_json(row, generated_at, estimates))
+        out.write(separator + item.replace("\n", _ITEM_INDENT))
+        separator = "," + _ITEM_INDENT
+    out.write("]\n}\n" if separator == _ITEM_INDENT else "\n  ]\n}\n")
+
+
+def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
+            health: Mapping[str, ProviderHealth],
+            estimates: Mapping[str, Estimate] | None = None) -> str:
+    """The JSON document as one string (`write_json` writes it as it goes)."""
+    buffer = io.StringIO()
+    write_json(buffer, rows, generated_at=generated_at, health=health, estimates=estimates)
+    return buffer.getvalue().removesuffix("\n")
+
+
+def rows_with_events(rows: Sequence[OnceRow], store: Store) -> Iterator[OnceRow]:
+    """The rows again, each with every event of its parcel, read as they are asked for."""
+    events = events_by_parcel(store, [row.number for row in rows])
+    for row, (_, found) in zip(rows, events, strict=True):
+        yield replace(row, events=tuple(found))
 
 
 def to_csv_rows(rows: Sequence[OnceRow], notes: Mapping[str, str],
@@ -391,7 +424,7 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
         states = store.states(active) if detailed else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only, untrackable=untrackable,
-                            with_events=as_json, states=states)
+                            states=states)
         if changed_only and previous is None:
             rows = [r for r in rows if r.last_event]  # first run: report what we know
         store.set_meta(ONCE_META_KEY, mark.isoformat())
@@ -400,8 +433,8 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
             arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
                                               for r in rows})
             if as_json:
-                out.write(to_json(rows, generated_at=now, health=health,
-                                  estimates=arrivals) + "\n")
+                write_json(out, rows_with_events(rows, store), generated_at=now, health=health,
+                           estimates=arrivals)
             else:
                 notes = {p.number: p.note for p in config.parcels}
                 out.write(to_csv_rows(rows, notes, arrivals))

@@ -562,6 +562,13 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the store's lock, for the read helpers in the other store
+        modules (`emstui.store.summaries`); errors become StoreError as everywhere here."""
+        with self._read() as conn:
+            yield conn
+
     def state(self, number: str) -> ParcelState | None:
         return self.states([number]).get(number)
 
@@ -1109,6 +1116,14 @@ def _event_values(event: Event, provider: str, first_seen: str) -> tuple[Any, ..
             None if event.status is None else event.status.value,
             None if event.stage is None else event.stage.value, first_seen,
             _sources_text(_reporters(event, provider)))
+
+
+EVENT_COLUMNS = _EVENT_COLS  # for the read helpers in the other store modules
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    """An event from its columns in EVENT_COLUMNS order."""
+    return _row_to_event(row)
 
 
 def _row_to_event(row: Sequence[Any]) -> Event:
