@@ -224,11 +224,11 @@ def _parse(raw: str, allow_other: bool) -> TrackingNumber:
             expected="a tracking number",
             found="",
         )
+    if _S10_RE.fullmatch(norm):  # only letters and digits: nothing foreign to report
+        return _parse_s10(raw, norm)
     for index, ch in enumerate(norm):
         if ch not in _ALLOWED:
             raise _foreign_character(raw, norm, index, allow_other=allow_other)
-    if _S10_RE.fullmatch(norm):
-        return _parse_s10(raw, norm)
     if _looks_like_s10(norm) or not allow_other:
         raise _s10_shape_error(raw, norm)
     if len(norm) > OTHER_MAX_LENGTH:
