@@ -12,8 +12,6 @@ import contextlib
 import errno
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 from emstui import __version__
@@ -27,6 +25,8 @@ from emstui.providers import PROVIDER_IDS
 # hand or run over many numbers from a script) needs s10 only, not the config, the store or
 # asyncio (bench/cli_start.py measures it).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from emstui.config import Config
     from emstui.store import Store
 
@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --once: print only parcels that changed since the last run")
     parser.add_argument("--all", action="store_true",
                         help="with --once: refresh every non-archived parcel, due or not")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given (what argparse would compute): computing it loads the help formatter, and
+    # with it shutil, bz2 and lzma, for every command (bench/cli_start.py).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog=parser.prog)
 
     p = sub.add_parser("check", help="validate tracking numbers offline",
                        description="Validate tracking numbers offline: S10 check digit, shape "
@@ -133,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="create, check or show the config file",
                        description="Create, check or show the config file.")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, prog=p.prog)
     a = actions.add_parser("init", help="write a starter config that watches nothing",
                            description="Write a starter config (every setting commented out "
                                        "with its default). Never replaces an existing file.")
@@ -203,6 +205,8 @@ def cmd_check(numbers: Sequence[str], out: TextIO) -> int:
 
 
 def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import UTC, datetime
+
     from emstui.config import (
         add_parcel,
         check_interval,
@@ -541,6 +545,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
     if args.command == "completion":
         return cmd_completion(args.shell, out)
     if args.command == "doctor":
+        from pathlib import Path
+
         from emstui.cli.doctor import normalise_number, run_doctor
 
         number = normalise_number(args.number) if args.number else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
@@ -151,6 +150,8 @@ def json_dumps(document: object, *, indent: int | None = 2) -> str:
     is written as a `\\uXXXX` escape, so a consumer piping the output to a terminal sees
     `\\u009b` instead of having its terminal act on it. Parsing gives back the exact text.
     """
+    import json  # here: most commands never write JSON (`emstui check` starts without it)
+
     text = json.dumps(document, ensure_ascii=False, indent=indent)
     if text.isascii() and "\x7f" not in text:  # DEL is the only ASCII character to escape
         return text

@@ -22,13 +22,13 @@ Rules it keeps:
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from emstui.core.clock import Clock
+from emstui.core.logs import logger
 from emstui.core.model import (
     ErrorKind,
     HealthState,
@@ -64,7 +64,7 @@ from emstui.providers.base import (
 from emstui.store import ProviderPause, ScheduleRow, Store
 from emstui.store.shared_limits import PERSISTENT_KINDS, SharedLimits
 
-log = logging.getLogger("emstui.refresh")  # the name log files have always shown
+log = logger("emstui.refresh")  # the name log files have always shown
 
 MAX_WAIT = 300.0  # re-evaluate due times at least this often (clock jumps, suspend/resume)
 # The engine plans from its own copy of every parcel's due time, updated as it stores results;

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import logging
 import os
 import shutil
 import sqlite3
@@ -19,6 +18,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 from emstui.core.clock import Clock, SystemClock
+from emstui.core.logs import logger
 from emstui.core.model import (
     ErrorKind,
     Event,
@@ -31,7 +31,7 @@ from emstui.core.model import (
 )
 from emstui.core.timeline import event_identity
 
-log = logging.getLogger("emstui.store")  # the name log files have always shown
+log = logger("emstui.store")  # the name log files have always shown
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
