@@ -40,7 +40,7 @@ from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
-from emstui.store.summaries import bulk_reading, events_by_parcel
+from emstui.store.summaries import events_by_parcel
 
 if TYPE_CHECKING:
     import httpx
@@ -421,8 +421,7 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
         # Text shows one summary line per parcel; JSON shows everything about each parcel,
         # CSV what JSON shows but the events: both need the facts (destination, ETA).
         detailed = as_json or as_csv
-        with bulk_reading(store):
-            states = store.states(active) if detailed else store.summaries(active)
+        states = store.states(active) if detailed else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only, untrackable=untrackable,
                             states=states)

@@ -8,7 +8,6 @@ in the caller's order: memory holds one chunk.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -17,27 +16,6 @@ from emstui.core.model import Event
 from emstui.store.history import EVENT_COLUMNS, Store, event_from_row
 
 CHUNK = 256  # parcels per query: ~8,000 events of 30-event parcels in memory at a time
-BULK_MMAP = 1 << 30  # bytes of the file SQLite may map while `bulk_reading`
-
-
-@contextlib.contextmanager
-def bulk_reading(store: Store) -> Iterator[None]:
-    """Reads of every parcel's summary (its newest event, one row per parcel scattered over
-    the file) through memory-mapped I/O instead of one read() per page: half the time at
-    20,000 parcels. Only for the duration of the block; the file is never written through
-    the map, and SQLite's file never shrinks (no auto-vacuum), so a mapped page stays valid."""
-    if store.in_memory:
-        yield
-        return
-    with store.reading() as conn:
-        row = conn.execute("PRAGMA mmap_size").fetchone()
-        before = int(row[0]) if row else 0
-        conn.execute(f"PRAGMA mmap_size = {BULK_MMAP:d}")
-    try:
-        yield
-    finally:
-        with store.reading() as conn:
-            conn.execute(f"PRAGMA mmap_size = {before:d}")
 
 
 def events_by_parcel(store: Store, numbers: Iterable[str], *, chunk: int = CHUNK

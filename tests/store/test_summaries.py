@@ -12,7 +12,7 @@ from emstui.core.clock import FakeClock
 from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.core.s10 import make_number
 from emstui.store import Store
-from emstui.store.summaries import bulk_reading, events_by_parcel
+from emstui.store.summaries import events_by_parcel
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NUMBERS = [make_number("EE", f"{i:08d}", "CN") for i in range(7)]
@@ -53,15 +53,3 @@ def test_nothing_is_read_before_it_is_asked_for(store: Store) -> None:
     rest = dict(reader)
     assert rest[NUMBERS[4]] == [] and len(rest[NUMBERS[5]]) == 6
 
-
-def test_bulk_reading_reads_the_same_and_leaves_the_connection_as_it_was(store: Store) -> None:
-    with store.reading() as conn:
-        before = conn.execute("PRAGMA mmap_size").fetchone()
-    plain = store.summaries(NUMBERS)
-    with bulk_reading(store):
-        with store.reading() as conn:
-            assert conn.execute("PRAGMA mmap_size").fetchone()[0] > 0
-        mapped = store.summaries(NUMBERS)
-    assert mapped == plain
-    with store.reading() as conn:
-        assert conn.execute("PRAGMA mmap_size").fetchone() == before
