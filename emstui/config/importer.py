@@ -279,9 +279,14 @@ def scan_input(
 # ---- adding to the watchlist ----------------------------------------------------------------
 
 
-def apply_scan(config: Config, found: Iterable[Found], *, today: date) -> tuple[
-    list[Found], list[tuple[Found, Parcel]]
-]:
+def apply_scan(
+    config: Config,
+    found: Iterable[Found],
+    *,
+    today: date,
+    interval: int | None = None,
+    provider: str | None = None,
+) -> tuple[list[Found], list[tuple[Found, Parcel]]]:
     """Append the numbers not yet watched to ``config``; return (added, already watched).
 
     Parcels are appended directly rather than through ``config.add_parcel``, which scans the
@@ -296,11 +301,27 @@ def apply_scan(config: Config, found: Iterable[Found], *, today: date) -> tuple[
         if existing is not None:
             already.append((item, existing))
             continue
-        parcel = Parcel(number=item.number, label=item.label, note=item.note, added=today)
+        parcel = Parcel(number=item.number, label=item.label, note=item.note, added=today,
+                        interval=interval, provider=provider)
         config.parcels.append(parcel)
         watched[item.number] = parcel
         added.append(item)
     return added, already
+
+
+def add_found(
+    config: Config,
+    found: Iterable[Found],
+    *,
+    today: date,
+    interval: int | None = None,
+    provider: str | None = None,
+) -> tuple[list[Found], list[tuple[Found, Parcel]]]:
+    """`apply_scan`, refusing (ConfigError, nothing changed on disk) an addition that would make
+    the config too big to read back. The edit function of one atomic config write."""
+    outcome = apply_scan(config, found, today=today, interval=interval, provider=provider)
+    _refuse_oversized(config, outcome[0])
+    return outcome
 
 
 def import_scan(
@@ -312,8 +333,7 @@ def import_scan(
 
     def edit(config: Config) -> None:
         # update_config may apply this twice (the file changed meanwhile): start afresh.
-        outcome["result"] = apply_scan(config, scan.found, today=today)
-        _refuse_oversized(config, outcome["result"][0])
+        outcome["result"] = add_found(config, scan.found, today=today)
 
     current = load_config(config_file)
     watched_now = {p.number for p in current.parcels}

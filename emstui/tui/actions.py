@@ -28,10 +28,12 @@ from emstui.core.model import ParcelState
 from emstui.engine.engine import RefreshRequest
 from emstui.present import autoarchive
 from emstui.present.views import TABLE_COLUMNS, format_clock
+from emstui.tui.batch_add import add_batch
 from emstui.tui.host import MonitorHost
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
+from emstui.tui.screens.paste_preview import ParcelBatch
 
 SORT_CYCLE = ("status", "age", "label", "next")
 _SORT_NAMES = {c.key: c.title.lower() for c in TABLE_COLUMNS}  # as the column headers say
@@ -171,8 +173,11 @@ class ParcelActions:
         app.push_screen(ParcelFormScreen(existing, default_interval=app.config.refresh.interval),
                         self._added)
 
-    def _added(self, draft: ParcelDraft | None) -> None:
+    def _added(self, draft: ParcelDraft | ParcelBatch | None) -> None:
         if draft is None:
+            return
+        if isinstance(draft, ParcelBatch):  # several numbers pasted, confirmed in the preview
+            add_batch(self._app(), draft, self._edit_config)
             return
         app = self._app()
         added = app.clock.now().astimezone(UTC).date()

@@ -102,7 +102,7 @@ def _spec(id: str, keys: str, action: str, description: str, context: Context,
 SPECS: tuple[BindingSpec, ...] = (
     # Main screen, wherever the focus is.
     _spec("help", "?", "help", "Help", "global", "Show every key (this list)"),
-    _spec("add", "a", "add", "Add", "global", "Watch a new tracking number"),
+    _spec("add", "a", "add", "Add", "global", "Watch a number; paste several to add all"),
     _spec("edit", "e", "edit", "Edit", "global",
           "Edit the label, note, interval or provider"),
     _spec("remove", "d", "remove", "Remove", "global",
@@ -158,7 +158,8 @@ SPECS: tuple[BindingSpec, ...] = (
     _spec("scroll_page_up", "pageup", "page_up", "Page up", "detail", "Scroll one page up",
           show=False),
     # Dialogs (actions of the modal screen).
-    _spec("save", "ctrl+s", "save", "Save", "dialog", "Save the form"),
+    _spec("save", "ctrl+s", "save", "Save", "dialog",
+          "Save the form, or add the pasted numbers"),
     _spec("cancel", "escape", "cancel", "Cancel", "dialog", "Close without changing anything"),
     _spec("confirm", "y", "confirm", "Yes", "dialog", "Answer yes to a question"),
     _spec("deny", "n", "deny", "No", "dialog", "Answer no to a question"),

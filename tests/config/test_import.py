@@ -238,3 +238,21 @@ def test_import_that_would_make_the_config_unreadable_is_refused(
     result = cli("import", str(text))
     assert result.code == 2 and not config_file.exists()
     assert "nothing was written" in result.err and result.err.count("\n") == 1
+
+
+def test_add_found_gives_the_new_parcels_the_interval_and_provider_and_skips_watched(
+    config_file: Path,
+) -> None:
+    from datetime import date
+
+    from emstui.config import Config, Parcel
+    config = Config(path=config_file, parcels=[Parcel(number=TEA, label="Tea")])
+    scan = scan_text(f"{TEA} {spaced(LETTER)} {PARCEL.lower()}")
+    added, already = importer.add_found(config, scan.found, today=date(2027, 3, 15),
+                                        interval=7200, provider="ems")
+    assert [f.number for f in added] == [LETTER, PARCEL]
+    assert [(f.number, p.label) for f, p in already] == [(TEA, "Tea")]
+    new = {p.number: p for p in config.parcels[1:]}
+    assert {(p.interval, p.provider, p.added) for p in new.values()} == {
+        (7200, "ems", date(2027, 3, 15))}
+    assert config.parcels[0] == Parcel(number=TEA, label="Tea")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from apphelpers import CAMERA, EPOCH, HOSTILE, World, make_world, prefill_store
+from textual import events
 from textual.pilot import Pilot
 
 from emstui.core.clock import FakeClock
@@ -143,3 +144,25 @@ async def test_every_row_shows_its_status_word_and_the_start_of_its_latest_event
             # The event's wording is the source's; whatever it is, its start is on screen.
             start = view.latest_event[:20] or "—"
             assert start in row, row
+
+
+PASTED_EMAIL = """Your order left in three parcels:
+  1) RR 473 124 829 GB
+  2) cp-123456785-de
+  3) LX123456785US
+The receipt says EE12345678SCN; the tea (EE123456785CN) was sent before.
+"""
+
+
+def test_paste_preview_of_a_block_at_80x24(snap_compare: SnapCompare,
+                                           make_app: AppFactory) -> None:
+    """3 new numbers, 1 already watched, 1 near miss with its fix, before anything is added."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.press("a")
+        focused = pilot.app.focused
+        assert focused is not None
+        focused.post_message(events.Paste(PASTED_EMAIL))
+        await pilot.pause()
+
+    assert snap_compare(make_app(demo=True), terminal_size=(80, 24), run_before=run_before)

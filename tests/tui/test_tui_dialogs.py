@@ -428,7 +428,7 @@ async def test_help_lists_every_binding_with_remapped_keys() -> None:
         assert lines["global: Refresh the highlighted parcel now"] == "f5"
         assert lines["global: Show every key (this list)"] == "f1 ?"
         assert lines["table: Next parcel"] == "j ↓"
-        assert lines["dialog: Save the form"] == "^s"
+        assert lines["dialog: Save the form, or add the pasted numbers"] == "^s"
         assert 'did you mean "refresh"' in text_of(app.screen, "#problems")
 
 

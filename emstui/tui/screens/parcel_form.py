@@ -1,4 +1,9 @@
-"""The add/edit parcel dialog: live S10 validation with typo suggestions, duplicate refusal."""
+"""The add/edit parcel dialog: live S10 validation with typo suggestions, duplicate refusal.
+
+Pasting (or typing) text with several numbers into the number field opens the paste preview
+(`paste_preview`): the block is scanned by `emstui import`'s parser and nothing is added before
+the user confirms. One number keeps the single-number behaviour.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from emstui.config import Parcel, check_interval
+from emstui.config.importer import Scan, scan_text
 from emstui.core import s10
 from emstui.core.durations import DurationError, format_duration, parse_duration
 from emstui.core.sanitize import clean_line
 from emstui.providers import PROVIDER_IDS, PROVIDER_NAMES
 from emstui.tui.keymap import build_bindings
+from emstui.tui.screens.paste_preview import (
+    ParcelBatch,
+    PasteChoice,
+    PastePreviewScreen,
+    count_candidates,
+)
 from emstui.tui.widgets.ordered_input import OrderedInput
 
 LABEL_LIMIT = 200
@@ -28,6 +42,49 @@ NOTE_LIMIT = 500
 AUTOMATIC = ""  # the provider Select's value for "let providers.order decide"
 _LIMITS = {"label": LABEL_LIMIT, "note": NOTE_LIMIT}
 _DID_YOU_MEAN = " Did you mean "
+# A paste up to this size is scanned at once (about 3 ms); a longer one in a thread, so a
+# 10,000-line paste (about 0.5 s to scan) never holds up the screen.
+INLINE_SCAN_CHARS = 2000
+MAX_PASTE_CHARS = 2_000_000  # a paste beyond this is refused: `emstui import FILE` takes files
+
+
+def scan_pasted(text: str) -> Scan:
+    """The importer's scan of pasted text (line ends as `emstui import` reads them)."""
+    return scan_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class NumberInput(OrderedInput):
+    """The number field: a paste holding several numbers is handed to the dialog as a block.
+
+    Textual's Input keeps only the first line of a paste (and refuses it whole when it is longer
+    than the field allows), so a block would otherwise be lost silently.
+    """
+
+    class BlockPasted(Message):
+        """A paste with several numbers (`scan` set), or one too long to scan at once."""
+
+        def __init__(self, text: str, scan: Scan | None) -> None:
+            super().__init__()
+            self.text = text
+            self.scan = scan
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Textual would run Input._on_paste as well, after this one
+        text = event.text
+        if len(text) > INLINE_SCAN_CHARS:
+            event.stop()
+            self.post_message(self.BlockPasted(text, None))
+            return
+        scan = scan_pasted(text)
+        if count_candidates(scan) >= 2:
+            event.stop()
+            self.post_message(self.BlockPasted(text, scan))
+            return
+        super()._on_paste(event)
+
+    def paste_first_line(self, text: str) -> None:
+        """What Input does with a paste: its first line at the cursor (or over the selection)."""
+        super()._on_paste(events.Paste(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +132,9 @@ def number_error(error: s10.InvalidNumber, *, listed: bool = False) -> Content:
     return message
 
 
-class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
-    """Add (number editable) or edit (number fixed) a parcel; dismisses with a draft or None.
+class ParcelFormScreen(ModalScreen[ParcelDraft | ParcelBatch | None]):
+    """Add (number editable) or edit (number fixed) a parcel; dismisses with a draft, a batch
+    (several numbers pasted, confirmed in the preview) or None.
 
     `existing` maps each watched number to its label, so a duplicate is refused by name.
     """
@@ -119,6 +177,7 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
         self._editing = editing
         self._default_interval = default_interval
         self._blank_label_confirmed = False
+        self._block: Scan | None = None  # a pasted block not yet added (Save reviews it)
 
     @property
     def is_edit(self) -> bool:
@@ -133,8 +192,8 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
             with Horizontal(classes="row -tight"):
                 yield Label("Number")
                 if editing is None:
-                    yield OrderedInput(placeholder=f"e.g. {s10.EXAMPLE}", id="number", compact=True,
-                                max_length=s10.OTHER_MAX_LENGTH * 2)
+                    yield NumberInput(placeholder=f"e.g. {s10.EXAMPLE}", id="number",
+                                      compact=True, max_length=s10.OTHER_MAX_LENGTH * 2)
                 else:
                     yield Static(Content(editing.number), id="number-fixed", classes="fixed")
             yield Static(id="number-status", classes="status")
@@ -215,9 +274,17 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
         raw = self.query_one("#number", Input).value
         status = self.query_one("#number-status", Static)
         suggestions: tuple[str, ...] = ()
-        if not s10.normalize(raw):
+        typed = self._typed_block(raw)
+        if self._block is not None:
+            self._set_status(status, Content(
+                f"{count_candidates(self._block)} numbers pasted, not added yet: Save reviews "
+                "them, Cancel drops them"), "-warning")
+        elif not s10.normalize(raw):
             self._set_status(status, Content(f"Type or paste a number like {s10.EXAMPLE}; "
                                              "spaces and lower case are fine"), "")
+        elif typed is not None:
+            self._set_status(status, Content(
+                f"{count_candidates(typed)} numbers here: Save shows them before adding"), "-ok")
         else:
             try:
                 number = self._check_number(raw)
@@ -301,7 +368,92 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
 
     @on(Input.Changed, "#number")
     def _number_changed(self) -> None:
+        self._block = None  # the user went on typing: the field is what counts now
         self._show_number_verdict()
+
+    @staticmethod
+    def _typed_block(raw: str) -> Scan | None:
+        """The scan of the field's text when it holds several numbers (typed or pasted inline)."""
+        scan = scan_pasted(raw)
+        return scan if count_candidates(scan) >= 2 else None
+
+    # ---- a pasted block -------------------------------------------------------------------------
+
+    @on(NumberInput.BlockPasted)
+    def _block_pasted(self, event: NumberInput.BlockPasted) -> None:
+        event.stop()
+        if len(event.text) > MAX_PASTE_CHARS:
+            self._set_status(self.query_one("#number-status", Static), Content(
+                f"✗ The pasted text is {len(event.text) // 1000:,} thousand characters, more "
+                f"than the {MAX_PASTE_CHARS // 1000:,} thousand the dialog takes: save it to a "
+                "file and run emstui import FILE"), "-error")
+            self.app.bell()
+        elif event.scan is not None:
+            self._review_block(event.scan)
+        else:
+            self._set_status(self.query_one("#number-status", Static), Content(
+                f"Looking for numbers in {event.text.count(chr(10)) + 1:,} pasted lines…"), "")
+            self._scan_in_thread(event.text)
+
+    @work(thread=True, exclusive=True, group="paste-scan")
+    def _scan_in_thread(self, text: str) -> None:
+        scan = scan_pasted(text)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._scanned, text, scan)
+
+    def _scanned(self, text: str, scan: Scan) -> None:
+        if not self.is_attached:
+            return
+        if count_candidates(scan) >= 2:
+            self._review_block(scan)
+        else:
+            self.query_one("#number", NumberInput).paste_first_line(text)
+            self._show_number_verdict()
+
+    def _review_block(self, scan: Scan) -> None:
+        """Show the preview; the dialog keeps the block until it is added or replaced."""
+        self._block = scan
+        self._show_number_verdict()
+        self.app.push_screen(PastePreviewScreen(
+            scan, self._existing, label=self.query_one("#label", Input).value,
+            note=self.query_one("#note", Input).value, settings=self._settings_line(),
+            label_limit=LABEL_LIMIT, note_limit=NOTE_LIMIT,
+        ), self._block_answered)
+
+    def _settings_line(self) -> str:
+        """'provider automatic, default interval': what the rest of the dialog gives them."""
+        provider = self.query_one("#provider", Select).value
+        name = PROVIDER_NAMES.get(provider, "automatic") if isinstance(provider, str) \
+            else "automatic"
+        try:
+            seconds = self._interval_seconds()
+        except DurationError:
+            return f"provider {name}; the interval is not valid yet"
+        every = "default interval" if seconds is None else f"every {format_duration(seconds)}"
+        return f"provider {name}, {every}"
+
+    def _block_answered(self, choice: PasteChoice | None) -> None:
+        if choice is None or self._block is None:
+            self.query_one("#number", Input).focus()
+            return
+        try:
+            interval = self._interval_seconds()
+        except DurationError:
+            self._show_interval_verdict()
+            self.query_one("#interval", Input).focus()
+            self.app.bell()
+            return
+        provider = self.query_one("#provider", Select).value
+        block = self._block
+        self.dismiss(ParcelBatch(
+            found=tuple(block.found), near_misses=tuple(block.near_misses),
+            repeats=block.repeats,
+            label=clean_line(choice.label, limit=LABEL_LIMIT),
+            note=clean_line(choice.note, limit=NOTE_LIMIT),
+            interval=interval,
+            provider=provider if isinstance(provider, str) and provider in PROVIDER_IDS
+            else None,
+        ))
 
     @on(Input.Changed, "#label")
     def _label_changed(self) -> None:
@@ -347,6 +499,10 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | None]):
         if self._editing is not None:
             value = self._editing.number
         else:
+            block = self._block or self._typed_block(self.query_one("#number", Input).value)
+            if block is not None:
+                self._review_block(block)
+                return
             try:
                 value = self._check_number(self.query_one("#number", Input).value).value
             except (s10.InvalidNumber, _Duplicate):
