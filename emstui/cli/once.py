@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from json.encoder import encode_basestring as _json_string  # json.dumps' own (C)
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -28,7 +29,7 @@ from emstui.config import (
 from emstui.core.clock import Clock
 from emstui.core.durations import format_duration
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
-from emstui.core.sanitize import clean_line, json_dumps
+from emstui.core.sanitize import clean_line, json_dumps, json_safe
 from emstui.engine.engine import CycleReport, RefreshEngine
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
@@ -189,6 +190,33 @@ def parcel_json(row: OnceRow, now: datetime,
 
 
 _PARCELS_OPEN = '"parcels": []\n}'
+_NO_EVENTS = '\n  "events": [],\n'  # in a parcel's JSON: a raw newline is never inside a string
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _json_string(value)
+
+
+def _events_json(events: Sequence[Event]) -> str:
+    """`"events": [...]` of a parcel's JSON, byte for byte as `json_dumps` indents it
+    (tests/cli/test_once_stream.py compares them), with the same escapes."""
+    blocks = []
+    for event in events:
+        sources = event.reported_by
+        listed = ("[\n        " + ",\n        ".join(map(_json_string, sources)) + "\n      ]"
+                  if sources else "[]")
+        blocks.append(
+            '    {\n'
+            f'      "time": {_json_string(event.time_raw)},\n'
+            f'      "time_local": {_json_text(_iso(event.time_local))},\n'
+            f'      "time_utc": {_json_text(_iso(event.time_utc))},\n'
+            f'      "location": {_json_string(event.location)},\n'
+            f'      "description": {_json_string(event.description)},\n'
+            f'      "provider": {_json_string(event.provider)},\n'
+            f'      "code": {_json_text(event.code)},\n'
+            f'      "sources": {listed}\n'
+            '    }')
+    return '\n  "events": [\n' + json_safe(",\n".join(blocks)) + "\n  ],\n"
 _ITEM_INDENT = "\n    "  # json_dumps indents two spaces a level; parcels are two levels down
 
 
@@ -210,7 +238,9 @@ def write_json(out: TextIO, rows: Iterable[OnceRow], *, generated_at: datetime,
     out.write(head[:-len("]\n}")])
     separator = _ITEM_INDENT
     for row in rows:
-        item = json_dumps(parcel_json(row, generated_at, estimates))
+        item = json_dumps(parcel_json(replace(row, events=()), generated_at, estimates))
+        if row.events:  # written here: json's own indenting encoder takes 4x as long
+            item = item.replace(_NO_EVENTS, _events_json(row.events), 1)
         out.write(separator + item.replace("\n", _ITEM_INDENT))
         separator = "," + _ITEM_INDENT
     out.write("]\n}\n" if separator == _ITEM_INDENT else "\n  ]\n}\n")

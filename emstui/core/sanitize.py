@@ -152,7 +152,12 @@ def json_dumps(document: object, *, indent: int | None = 2) -> str:
     """
     import json  # here: most commands never write JSON (`emstui check` starts without it)
 
-    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    return json_safe(json.dumps(document, ensure_ascii=False, indent=indent))
+
+
+def json_safe(text: str) -> str:
+    """JSON text as `json_dumps` writes it: every character a terminal would act on escaped
+    (for JSON assembled from `json.dumps(..., ensure_ascii=False)` pieces)."""
     if text.isascii() and "\x7f" not in text:  # DEL is the only ASCII character to escape
         return text
     # Outside strings JSON is ASCII, so a match is always inside a string literal.

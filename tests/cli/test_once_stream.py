@@ -30,7 +30,9 @@ ROWS = [
         last_event=event(1, HOSTILE), next_due=NOW + timedelta(hours=1),
         facts=ShipmentFacts(destination_country="DE", eta_from=NOW, eta_to=NOW,
                             eta_source="17TRACK")),
-        (event(1, HOSTILE), event(2)), True, None),
+        (event(1, HOSTILE), event(2),
+         Event(time_raw="", description="", location="", provider="", code=None,
+               time_local=datetime(2026, 11, 20, 9, 0), sources=())), True, None),
     OnceRow("RR000000004DE", "", None, (), False, RowError("no_source", HOSTILE)),
     OnceRow("EE000000001CN", "no events", ParcelState("EE000000001CN"), (), False, None),
 ]
