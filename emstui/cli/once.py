@@ -33,18 +33,17 @@ from emstui.core.sanitize import clean_line, json_dumps, json_safe
 from emstui.engine.engine import CycleReport, RefreshEngine
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
-from emstui.present import autoarchive, eta, quota
-from emstui.present.csvexport import ExportRow, to_csv
-from emstui.present.eta import Estimate
-from emstui.present.official import destination_operator
+from emstui.present import autoarchive, quota
 from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
 from emstui.store.summaries import events_by_parcel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # JSON and CSV import the estimates, official operators and CSV writer
     import httpx
+
+    from emstui.present.eta import Estimate
 
 ONCE_META_KEY = "once.last_run"
 # Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
@@ -113,6 +112,8 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
 
 def _operator_name(state: ParcelState | None) -> str | None:
     """The destination country's designated postal operator, from emstui's own table."""
+    from emstui.present.official import destination_operator
+
     facts = state.facts if state else None
     operator = destination_operator(facts.destination_country if facts else None)
     return operator.name if operator else None
@@ -121,6 +122,8 @@ def _operator_name(state: ParcelState | None) -> str | None:
 def row_estimate(number: str, state: ParcelState | None,
                  estimates: Mapping[str, Estimate] | None) -> Estimate | None:
     """The parcel's arrival window: the computed one, else the source's own."""
+    from emstui.present import eta
+
     facts = state.facts if state else None
     return (estimates or {}).get(number) or eta.source_estimate(facts)
 
@@ -265,6 +268,8 @@ def rows_with_events(rows: Sequence[OnceRow], store: Store) -> Iterator[OnceRow]
 def to_csv_rows(rows: Sequence[OnceRow], notes: Mapping[str, str],
                 estimates: Mapping[str, Estimate] | None) -> str:
     """The CSV document (`emstui.present.csvexport`) of the rows JSON would print."""
+    from emstui.present.csvexport import ExportRow, to_csv
+
     return to_csv(ExportRow(row.number, row.label, notes.get(row.number, ""), row.state,
                             row_estimate(row.number, row.state, estimates))
                   for row in rows)
@@ -460,6 +465,8 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if detailed:
+            from emstui.present import eta
+
             arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
                                               for r in rows})
             if as_json:
