@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from emstui import __version__
 from emstui.cli.exitcodes import ExitCode, epilog
@@ -45,12 +46,47 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
                         help="config file (as `emstui --config PATH`)")
 
 
+def _help_width() -> int:
+    """What `shutil.get_terminal_size().columns` answers ($COLUMNS, else the terminal's
+    width, else 80), without importing shutil (and with it bz2 and lzma): argparse builds a
+    help formatter for every `add_argument`, so every command would pay for it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _help_width() - 2 if width is None else width)
+
+
+class _RawDescriptionFormatter(_HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with `_HelpFormatter` by default (subcommands' parsers included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emstui",
         description="A terminal monitor for international EMS and postal (UPU S10) parcels. "
                     "Without a command: the full-screen monitor (needs a terminal).",
-        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog(), formatter_class=_RawDescriptionFormatter)
     parser.add_argument("--version", action="version", version=f"emstui {__version__}")
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $EMSTUI_CONFIG, then the platform config "
