@@ -170,7 +170,7 @@ def test_the_cycle_check_catches_a_cycle() -> None:
 def test_the_scan_sees_the_real_graph() -> None:
     # Guards the rules above against passing because the scan finds nothing.
     graph = _graph()
-    assert "emstui.core.model" in graph["emstui.engine.engine"]
+    assert "emstui.core.model" in graph["emstui.engine.core"]
     assert "emstui.cli.once" in graph["emstui.cli.main"]
 
 

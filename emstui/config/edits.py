@@ -15,10 +15,7 @@ from emstui.core.durations import (
     parse_duration,
 )
 from emstui.core.politeness import MIN_INTERVAL
-
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
-
+from emstui.core.sources import PROVIDER_IDS
 
 
 def _require(config: Config, number: str) -> int:

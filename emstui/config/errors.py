@@ -12,10 +12,6 @@ from pathlib import Path
 
 from emstui.core.sanitize import clean_line
 
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
-
-
 
 class ConfigError(Exception):
     """A config problem: where (file, line/column or key path), what is wrong, what to do."""

@@ -44,9 +44,7 @@ from emstui.config.schema import (
     key_problem,
 )
 from emstui.core.sanitize import clean_line
-
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
+from emstui.core.sources import PROVIDER_IDS
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 

@@ -12,9 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from emstui.core import s10
-
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
+from emstui.core.sources import DEFAULT_PROVIDER_ORDER, PROVIDER_IDS
 
 DEFAULT_THEME = "emstui-dark"
 CONCURRENCY_MIN, CONCURRENCY_MAX = 1, 16

@@ -30,9 +30,7 @@ from emstui.config.schema import (
     _default,
     _Key,
 )
-
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
+from emstui.core.sources import DEFAULT_PROVIDER_ORDER, PROVIDER_IDS
 
 _EXAMPLE_RESOURCE = "_data/config.example.toml"
 _EXAMPLE_NAME = "config.example.toml"

@@ -20,10 +20,7 @@ from emstui.core.durations import (
     parse_optional_duration,
 )
 from emstui.core.politeness import MIN_INTERVAL, check_base_url, check_user_agent
-
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-DEFAULT_PROVIDER_ORDER: tuple[str, ...] = ("17track", "ems")
-
+from emstui.core.sources import DEFAULT_PROVIDER_ORDER, PROVIDER_IDS
 
 
 class _Bad(Exception):
@@ -169,20 +166,20 @@ def _timezone(value: Any, key: str) -> str:
     return name
 
 
-def _url(value: Any, key: str) -> str:
-    url = _string("an https:// URL")(value, key)
-    try:
-        return check_base_url(url, setting="the URL")
-    except ValueError as error:
-        raise _Bad(str(error)) from None
+def _checked_string(what: str, check: Callable[..., str], setting: str) -> Decoder:
+    """A string that `check` (a core.politeness check) accepts; its refusal is the problem."""
+    as_string = _string(what)
+
+    def decode(value: Any, key: str) -> str:
+        try:
+            return check(as_string(value, key), setting=setting)
+        except ValueError as error:
+            raise _Bad(str(error)) from None
+    return decode
 
 
-def _user_agent(value: Any, key: str) -> str:
-    agent = _string("a User-Agent string")(value, key)
-    try:
-        return check_user_agent(agent, setting="the User-Agent")
-    except ValueError as error:
-        raise _Bad(str(error)) from None
+_url = _checked_string("an https:// URL", check_base_url, "the URL")
+_user_agent = _checked_string("a User-Agent string", check_user_agent, "the User-Agent")
 
 
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -1,4 +1,11 @@
-"""Normalise and validate UPU S10 tracking numbers, with one precise message per mistake."""
+"""Normalise and validate UPU S10 tracking numbers, with one precise message per mistake.
+
+One job, kept in one module on purpose although it is long: turn what a person typed into a valid
+number, or into one sentence naming the first mistake and the numbers they probably meant. The
+diagnosis and the near-miss suggestions cannot live apart from `parse`: `parse` asks the
+diagnosis for its error, and every suggestion is a candidate that `parse` checks again, so a split
+would be an import cycle or a second copy of the S10 rules. Most of the length is the messages.
+"""
 
 from __future__ import annotations
 

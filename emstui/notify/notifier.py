@@ -20,11 +20,11 @@ from typing import Any
 from emstui.config.notify import NotifySettings
 from emstui.core.clock import Clock
 from emstui.core.logs import logger
-from emstui.core.model import Event
+from emstui.core.model import Event, ParcelState
 from emstui.core.sanitize import clean_line
 from emstui.core.timeline import event_identity
 from emstui.engine.events import Change, CycleFinished, ParcelUpdated
-from emstui.notify import outbox, stall
+from emstui.notify import stall
 from emstui.notify.targets import (
     AppriseTarget,
     CommandTarget,
@@ -33,13 +33,19 @@ from emstui.notify.targets import (
     TargetUnavailable,
     TerminalTarget,
 )
-from emstui.store import Store, StoreError
+from emstui.store import Store, StoreError, outbox
 
 log = logger("emstui.notify")
 
 # Waits before the 2nd, 3rd and 4th attempt; after the 4th failure the notification is given
 # up and reported once. A target down for hours thus costs four attempts, not one per change.
 RETRY_DELAYS = (60, 600, 3600)
+# Sent and given-up outbox records are kept this long, then forgotten where their change cannot
+# come again (`could_recur`): the table stays bounded by recent traffic plus a few records per
+# parcel. Checked after a refresh pass, at most daily.
+OUTBOX_KEEP = timedelta(days=90)
+OUTBOX_PRUNE_EVERY = timedelta(days=1)
+OUTBOX_PRUNED_KEY = "notify.outbox_pruned_at"
 DRAIN_ROUNDS = 3  # --once: sweeps at exit (new changes may be queued while sending)
 
 
@@ -47,6 +53,45 @@ def event_key(event: Event | None) -> str:
     if event is None:
         return "none"
     return hashlib.sha256(repr(event_identity(event)).encode()).hexdigest()[:20]
+
+
+def could_recur(key: str, state: ParcelState | None) -> bool:
+    """Whether the change an outbox record `key` ("NUMBER:TRIGGER:SCAN") stands for could be
+    detected again, so the record must stay to keep it from being sent twice.
+
+    A "new_event" key names a scan that was new: a stored scan is never new again (only
+    `purge` forgets it, and purge drops the records with it). A status or stall key names the
+    parcel's newest scan at the time: it can come again (a status flipping back, the same stall)
+    only while that scan is still the newest; once a newer one is stored it never is again.
+    """
+    parts = key.split(":")
+    if len(parts) != 3:
+        return True  # not a key this version writes: keep it
+    _number, trigger, scan = parts
+    if trigger == "new_event" or state is None:
+        return False
+    return event_key(state.last_event) == scan
+
+
+def prune_outbox(store: Store, now: datetime) -> int:
+    """Forget sent and given-up records older than `OUTBOX_KEEP` whose change cannot recur, at
+    most once per `OUTBOX_PRUNE_EVERY` across every process sharing the store (the first to
+    claim the turn does it). Returns how many records went."""
+    last = store.get_meta(OUTBOX_PRUNED_KEY)
+    try:
+        last_at = datetime.fromisoformat(last) if last else None
+    except ValueError:
+        last_at = None
+    if last_at is not None and last_at <= now < last_at + OUTBOX_PRUNE_EVERY:
+        return 0
+    if not store.replace_meta(OUTBOX_PRUNED_KEY, last, now.isoformat()):
+        return 0  # another process took this turn
+    rows = outbox.finished_before(store, now - OUTBOX_KEEP)
+    if not rows:
+        return 0
+    states = store.states({number for _, _, number in rows})
+    return outbox.forget(store, [(key, target) for key, target, number in rows
+                                 if not could_recur(key, states.get(number))])
 
 
 def trigger_of(change: ParcelUpdated, on: frozenset[str]) -> str | None:
@@ -150,6 +195,7 @@ class Notifier:
             if isinstance(change, ParcelUpdated):
                 self._queue(change)
             elif isinstance(change, CycleFinished):
+                prune_outbox(self.store, self.clock.now())
                 self._kick()  # retries that have come due, rows other processes left
         except StoreError as exc:
             log.warning("notification not queued: %s", exc)

@@ -16,9 +16,10 @@ from emstui.config import Parcel
 from emstui.core.model import ParcelState, Status
 from emstui.core.sanitize import clean_line
 from emstui.present.timefmt import to_utc, when_it_happened
+from emstui.store import parcel_mark_key
 
 FINISHED = frozenset({Status.DELIVERED, Status.RETURNED})
-MARK_PREFIX = "auto_archived."
+MARK_NAME = "auto_archived"
 
 
 def finished_at(state: ParcelState) -> datetime | None:
@@ -47,7 +48,7 @@ def due_for_archive(parcels: Sequence[Parcel], states: Mapping[str, ParcelState]
 
 
 def mark_key(number: str) -> str:
-    return MARK_PREFIX + number
+    return parcel_mark_key(MARK_NAME, number)
 
 
 class HasMeta(Protocol):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from emstui.core.sources import PROVIDER_IDS, PROVIDER_NAMES
+
 if TYPE_CHECKING:  # importing the package (e.g. for PROVIDER_IDS) must not pull in httpx
     import httpx
 
     from emstui.core.clock import Clock
     from emstui.providers.base import Provider, Registrations
 
+__all__ = ["DEFAULT_TIMEOUT", "PROVIDER_IDS", "PROVIDER_NAMES", "make_provider"]
+
 DEFAULT_TIMEOUT = 20.0  # seconds for one whole request; config's `refresh.timeout`
 
-PROVIDER_IDS: tuple[str, ...] = ("17track", "ems")
-PROVIDER_NAMES: dict[str, str] = {"17track": "17TRACK", "ems": "EMS Cooperative"}
 
 
 def make_provider(provider_id: str, *, clock: Clock, registrations: Registrations,

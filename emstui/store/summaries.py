@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from emstui.core.model import Event
-from emstui.store.history import EVENT_COLUMNS, Store, event_from_row
+from emstui.store.history import Store
+from emstui.store.rows import _EVENT_COLS, _row_to_event
 
 CHUNK = 256  # parcels per query: ~8,000 events of 30-event parcels in memory at a time
 
@@ -28,10 +29,10 @@ def events_by_parcel(store: Store, numbers: Iterable[str], *, chunk: int = CHUNK
         found: dict[str, list[Event]] = {}
         with store.reading() as conn:
             rows = conn.execute(
-                f"SELECT number, {EVENT_COLUMNS} FROM events WHERE number IN "
+                f"SELECT number, {_EVENT_COLS} FROM events WHERE number IN "
                 "(SELECT value FROM json_each(?)) ORDER BY number, pos",
                 (json.dumps(list(dict.fromkeys(batch))),))
             for row in rows:
-                found.setdefault(row[0], []).append(event_from_row(row[1:]))
+                found.setdefault(row[0], []).append(_row_to_event(row[1:]))
         for number in batch:
             yield number, found.get(number, [])

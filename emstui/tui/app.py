@@ -128,6 +128,9 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
         self._refreshing: set[str] = set()
         self._dirty: set[str] = set()
         self._all_dirty = True
+        # The (filter, show archived) the table's rows were last chosen for: while it holds,
+        # only the changed rows can enter or leave the table.
+        self._shown_for: tuple[str, bool] | None = None
         self._apply_pending = False
         self._status_changes: list[tuple[str, Status | None, Status]] = []
         self._last_cycle: datetime | None = None
@@ -353,6 +356,12 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                     view.origin_name, view.location, view.latest_event, view.provider)
         return any(needle in text.casefold() for text in haystack)
 
+    def _rows_stay(self, numbers: set[str]) -> bool:
+        """Whether each of these parcels is in the table exactly when it should be shown."""
+        return all((number in self._parcels
+                    and self._visible(self._parcels[number], self._views[number]))
+                   == self.table.shows(number) for number in numbers)
+
     def _make_view(self, number: str, now: datetime) -> ParcelView:
         state, estimate = self._states.get(number), self._estimates.get(number)
         view = make_view(self._parcels[number], state, now, self.tz,
@@ -417,8 +426,14 @@ class EmstuiApp(ParcelActions, StatusVariablesMixin, App[int]):
                 if number in self._parcels:
                     self._views[number] = self._make_view(number, now)
         dirty, self._dirty = self._dirty, set()
-        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
-        self.table.apply(shown)
+        shown_for = (self.filter_text, self.show_archived)
+        if not rebuilt and shown_for == self._shown_for and self._rows_stay(dirty):
+            # A refresh batch: costs the rows it changed, not the table.
+            self.table.update_rows(self._views[n] for n in dirty if self.table.shows(n))
+        else:
+            shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
+            self.table.apply(shown)
+            self._shown_for = shown_for
         current = self.table.highlighted_number
         if current is None or rebuilt or current in dirty or self.detail.number != current:
             self._show_detail(current)

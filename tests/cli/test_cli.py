@@ -19,6 +19,7 @@ from emstui import __version__
 from emstui.config import paths, starter_config_text
 from emstui.core.model import Event, Stage, Status, Tracking
 from emstui.core.s10 import make_number
+from emstui.present import autoarchive
 from emstui.present.csvexport import COLUMNS
 from emstui.store import Store
 
@@ -217,11 +218,15 @@ def test_remove_purge_deletes_the_stored_history_of_that_parcel_only(
     assert cli("add", other).code == 0
     store_with_history(TEA)
     store_with_history(other)
+    with Store(paths.store_path()) as store:  # both were archived by themselves once
+        autoarchive.remember_archived(store, [TEA, other], datetime(2026, 11, 23, tzinfo=UTC))
     result = cli("remove", TEA, "--purge")
     assert result.code == 0
     assert [p["number"] for p in listed()] == [other]
     assert history_of(TEA) == (0, False)
     assert history_of(other) == (2, True)
+    with Store(paths.store_path()) as store:  # re-added, it may be archived by itself again
+        assert autoarchive.not_yet_archived_by_us(store, [TEA, other]) == [TEA]
 
 
 def test_remove_unknown_number_exits_2_and_says_it_is_not_watched(config_file: Path) -> None:

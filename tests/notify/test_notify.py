@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
@@ -27,10 +27,9 @@ from emstui.cli.once import run_once
 from emstui.config import ConfigError, load_config
 from emstui.config.notify import NotifySettings, parse_notify
 from emstui.core.clock import FakeClock
-from emstui.core.model import Event, ParcelState, Stage, Status
-from emstui.engine.events import ParcelUpdated
-from emstui.notify import outbox
-from emstui.notify.notifier import RETRY_DELAYS, Notifier, build_payload
+from emstui.core.model import Event, ParcelState, Stage, Status, Tracking
+from emstui.engine.events import CycleFinished, ParcelUpdated
+from emstui.notify.notifier import RETRY_DELAYS, Notifier, build_payload, prune_outbox
 from emstui.notify.targets import (
     AppriseTarget,
     CommandTarget,
@@ -39,7 +38,7 @@ from emstui.notify.targets import (
     TerminalTarget,
     terminal_sequence,
 )
-from emstui.store import Store
+from emstui.store import Store, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 TEN_DAYS = timedelta(days=10).total_seconds()
@@ -520,3 +519,74 @@ async def test_quiet_but_normal_first_answers_and_unasked_stalls_do_not_notify(
     notifier_for(store, clock, recorder(log)).observe(quiet_change(days=30))  # on: delivered
     await stalled.drain()
     assert runs(log) == [] and outbox.history(store) == []
+
+
+# ---- outbox pruning -------------------------------------------------------------------------
+
+
+def stored_change(store: Store, clock: FakeClock, events: tuple[Event, ...], status: Status,
+                  old: Status | None) -> ParcelUpdated:
+    """Store an answer and make the change the engine would announce for it."""
+    result = store.apply_tracking(Tracking(NUMBER, "ems", status, Stage.NONE, events),
+                                  checked_at=clock.now(), next_due=None)
+    return ParcelUpdated(NUMBER, result.state, result.new_events, old,
+                         result.status_changed)
+
+
+async def test_pruned_records_bound_the_outbox_and_a_notified_change_is_not_sent_again(
+        store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    notifier = notifier_for(store, clock, recorder(log),
+                            on=frozenset({"out_for_delivery", "any_event"}))
+    posted = Event("2026-01-01 08:00", "Posting", "SHANGHAI", "ems", code="EMA")
+    out = Event("2026-01-02 08:00", "Out for delivery", "BERLIN", "ems", code="EMH")
+    later = Event("2026-01-03 08:00", "Delivery attempt", "BERLIN", "ems")
+    store.apply_tracking(Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.NONE, (posted,)),
+                         checked_at=clock.now(), next_due=None)
+    # Out for delivery on scan `out`: notified (keyed by the status and that scan).
+    notifier.observe(stored_change(store, clock, (out, posted), Status.OUT_FOR_DELIVERY,
+                                   Status.IN_TRANSIT))
+    await notifier.drain()
+    assert len(runs(log)) == 1
+    # A newer scan follows; the status stays: a new-event record.
+    notifier.observe(stored_change(store, clock, (later, out, posted),
+                                   Status.OUT_FOR_DELIVERY, Status.OUT_FOR_DELIVERY))
+    await notifier.drain()
+    assert len(runs(log)) == 2 and len(outbox.history(store)) == 2
+
+    clock.advance(timedelta(days=91).total_seconds())
+    notifier.observe(CycleFinished(clock.now(), clock.now(), 1, 0, None))
+    await notifier.drain()
+    # Neither change can come again (`later` is the newest scan now).
+    assert outbox.history(store) == []
+    # The same answers seen again (another process, a source repeating itself): no news.
+    notifier.observe(stored_change(store, clock, (out, posted), Status.OUT_FOR_DELIVERY,
+                                   Status.OUT_FOR_DELIVERY))
+    notifier.observe(stored_change(store, clock, (later, out, posted),
+                                   Status.OUT_FOR_DELIVERY, Status.OUT_FOR_DELIVERY))
+    await notifier.drain()
+    assert len(runs(log)) == 2
+
+
+async def test_a_record_whose_change_could_recur_outlives_the_pruning(
+        store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "runs.jsonl"
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    notifier = notifier_for(store, clock, recorder(log), on=frozenset({"out_for_delivery"}))
+    out = Event("2026-01-02 08:00", "Out for delivery", "BERLIN", "ems", code="EMH")
+    store.apply_tracking(Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.NONE, (out,)),
+                         checked_at=clock.now(), next_due=None)
+    notifier.observe(stored_change(store, clock, (out,), Status.OUT_FOR_DELIVERY,
+                                   Status.IN_TRANSIT))
+    await notifier.drain()
+    clock.advance(timedelta(days=91).total_seconds())
+    assert prune_outbox(store, clock.now()) == 0  # `out` is still the newest scan
+    assert prune_outbox(store, clock.now()) == 0  # and at most once a day anyway
+    # The status flips back and forth on the same scan: still sent only once.
+    store.apply_tracking(Tracking(NUMBER, "ems", Status.IN_TRANSIT, Stage.NONE, (out,)),
+                         checked_at=clock.now(), next_due=None)
+    notifier.observe(stored_change(store, clock, (out,), Status.OUT_FOR_DELIVERY,
+                                   Status.IN_TRANSIT))
+    await notifier.drain()
+    assert len(runs(log)) == 1 and len(outbox.history(store)) == 1

@@ -256,7 +256,7 @@ def test_sort_by_age_is_newest_first_with_unknown_ages_last() -> None:
         "EE000000028US", "EE000000005CN", "EE000000014DE"]
 
 
-def test_describe_health_words() -> None:
+def test_each_provider_health_has_its_words_and_tone() -> None:
     until = NOW + timedelta(minutes=30)
     assert describe_health(ProviderHealth("ems", "ok"), NOW, CET) == ("ok", "ok")
     assert describe_health(ProviderHealth("ems", "backoff", until=until), NOW, CET) == (
@@ -265,6 +265,15 @@ def test_describe_health_words() -> None:
     assert describe_health(ProviderHealth("17track", "auth"), NOW, CET) == ("key problem",
                                                                              "error")
     assert describe_health(ProviderHealth("17track", "quota"), NOW, CET)[0] == "quota used up"
+    assert describe_health(ProviderHealth("17track", "quota", until=until), NOW, CET) == (
+        "quota used up until 13:30", "error")
+    past = NOW - timedelta(minutes=1)
+    assert describe_health(ProviderHealth("ems", "backoff", until=past), NOW, CET) == (
+        "backing off", "warning")
+    assert describe_health(ProviderHealth("ems", "gone", until=until), NOW, CET) == (
+        "source moved", "error")  # only a backoff or a quota says until when
+    assert describe_health(ProviderHealth("ems", "idle"), NOW, CET) == ("idle", "muted")
+    assert describe_health(ProviderHealth("ems", "new\x1b[31m"), NOW, CET) == ("new", "muted")
 
 
 # ---- status words, quiet marks and the table's columns ---------------------------------------

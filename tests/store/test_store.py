@@ -12,9 +12,18 @@ from pathlib import Path
 import pytest
 
 from emstui.core.clock import FakeClock
-from emstui.core.model import Event, ShipmentFacts, Stage, Status, Tracking
-from emstui.store import INTEGRITY_CHECK_KEY, MAX_DESCRIPTION, SCHEMA_VERSION, Store, StoreError
-from emstui.store import history as store_module
+from emstui.core.model import Event, ParcelState, ShipmentFacts, Stage, Status, Tracking
+from emstui.store import (
+    INTEGRITY_CHECK_KEY,
+    MAX_DESCRIPTION,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    outbox,
+    parcel_mark_key,
+    parcel_writes,
+)
+from emstui.store import connection as store_module
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NUMBER = "EE123456785CN"
@@ -177,6 +186,43 @@ def test_record_error_keeps_events_and_status_until_next_success(store: Store) -
     assert (state.last_error, state.error_kind, state.backoff_level) == (None, None, 0)
 
 
+def test_apply_returns_the_stored_state_and_takes_the_due_time_from_it(store: Store) -> None:
+    seen: list[tuple[Status, int]] = []
+
+    def due(state: ParcelState) -> datetime:
+        seen.append((state.status, state.event_count))
+        return at(1 + state.event_count)
+
+    store.apply_tracking(trk([POSTED]), checked_at=at(0), next_due=None)
+    result = store.apply_tracking(trk([DEPARTED]), checked_at=at(1), next_due=due)
+    # The count is the store's (both events kept), not the length of this answer.
+    assert seen == [(Status.IN_TRANSIT, 2)]
+    assert result.state == store.state(NUMBER)
+    assert result.state.next_due == at(3) and result.state.event_count == 2
+    assert result.state.last_event is not None
+    assert result.state.last_event.description == DEPARTED.description
+
+
+def test_record_error_raises_or_keeps_the_stored_backoff_level_and_returns_the_state(
+        store: Store) -> None:
+    levels: list[int] = []
+
+    def due(state: ParcelState) -> datetime:
+        levels.append(state.backoff_level)
+        return at(state.backoff_level)
+
+    first = store.record_error(NUMBER, kind="temporary", message="a", checked_at=at(0),
+                               next_due=due, bump_backoff=True)
+    second = store.record_error(NUMBER, kind="temporary", message="b", checked_at=at(1),
+                                next_due=due, bump_backoff=True)
+    kept = store.record_error(NUMBER, kind="not_found", message="c", checked_at=at(2),
+                              next_due=due)
+    assert levels == [1, 2, 2]
+    assert (first.backoff_level, second.backoff_level, kept.backoff_level) == (1, 2, 2)
+    assert kept == store.state(NUMBER) and kept.next_due == at(2)
+    assert kept.last_error == "c"
+
+
 def test_error_before_any_result_leaves_status_unset(store: Store) -> None:
     store.record_error(NUMBER, kind="temporary", message="offline", checked_at=at(0),
                        next_due=None, backoff_level=1)
@@ -194,7 +240,7 @@ def test_interrupted_apply_leaves_no_half_result(store: Store,
         raise KeyboardInterrupt
 
     # _status runs after the new events were inserted, inside the same transaction.
-    monkeypatch.setattr(store_module, "_status", interrupt)
+    monkeypatch.setattr(parcel_writes, "_status", interrupt)
     with pytest.raises(KeyboardInterrupt):
         store.apply_tracking(trk([ARRIVED, DEPARTED, POSTED]), checked_at=at(1), next_due=None)
     monkeypatch.undo()
@@ -294,6 +340,26 @@ def test_purge_deletes_history_but_keeps_provider_registration(store: Store) -> 
     assert store.is_registered(NUMBER, "17track")
     again = store.apply_tracking(trk([POSTED]), checked_at=at(1), next_due=None)
     assert again.old_status is None and len(again.new_events) == 1
+
+
+def test_purge_leaves_no_trace_of_the_number_but_keeps_other_parcels(store: Store) -> None:
+    other = "EE000000001CN"
+    for number in (NUMBER, other):
+        store.apply_tracking(trk([POSTED], number=number), checked_at=at(0), next_due=None)
+        store.set_meta(parcel_mark_key("auto_archived", number), "2026-11-24")
+        outbox.record(store, f"{number}:delivered:x", ("command",), number, {}, now=at(0))
+    store.claim_parcels([NUMBER, other], owner="me", lease=60, fresh_since=at(1),
+                        others_since=at(1))
+    store.set_meta("integrity.quick_check_at", "kept")
+    store.purge(NUMBER)
+    with store._read() as conn:
+        for table, column in (("parcels", "number"), ("events", "number"),
+                              ("parcel_claims", "number"), ("notifications", "number"),
+                              ("meta", "key")):
+            rows = conn.execute(f"SELECT {column} FROM {table}").fetchall()
+            assert not [row for row in rows if NUMBER in row[0]], table
+            assert [row for row in rows if other in row[0]], table
+    assert store.get_meta("integrity.quick_check_at") == "kept"
 
 
 # -- stored values -------------------------------------------------------------------------

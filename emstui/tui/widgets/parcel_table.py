@@ -194,6 +194,10 @@ class ParcelTable(DataTable[Text]):
         """Tracking numbers in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
+    def shows(self, number: str) -> bool:
+        """Whether the table has a row for `number` (never before it is mounted)."""
+        return number in self._views
+
     @property
     def views(self) -> dict[str, ParcelView]:
         return dict(self._views)

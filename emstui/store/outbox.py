@@ -5,8 +5,8 @@ process saw it. A sender claims due rows in one IMMEDIATE transaction (setting a
 processes never run the same notification; a sender that dies mid-send loses its lease and the
 row is sent again by the next process (at least once then, never silently dropped).
 
-Uses the store's transaction helpers: the table belongs to the store's schema
-(`_schema_notification_outbox` in emstui/store.py), the queries to this module.
+The table's schema is `_schema_notification_outbox` (emstui/store/schema.py); the queries are
+here. What goes in a row and when to send it is `emstui.notify`'s business.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from emstui.store import Store
+from emstui.store.connection import StoreConnection
 
 MAX_ERROR = 500
 
@@ -34,7 +34,7 @@ def _text(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record(store: Store, key: str, targets: tuple[str, ...], number: str,
+def record(store: StoreConnection, key: str, targets: tuple[str, ...], number: str,
            payload: dict[str, Any], *, now: datetime) -> list[str]:
     """Queue `payload` for each target unless that change was queued before; returns the
     targets newly queued."""
@@ -51,7 +51,7 @@ def record(store: Store, key: str, targets: tuple[str, ...], number: str,
     return queued
 
 
-def claim_due(store: Store, targets: tuple[str, ...], *, now: datetime, lease: timedelta,
+def claim_due(store: StoreConnection, targets: tuple[str, ...], *, now: datetime, lease: timedelta,
               limit: int = 50) -> list[OutboxItem]:
     """Take the due, unclaimed rows for `targets` (oldest first) and lease them to the caller."""
     if not targets:
@@ -71,14 +71,14 @@ def claim_due(store: Store, targets: tuple[str, ...], *, now: datetime, lease: t
             for key, target, number, payload, attempts in rows]
 
 
-def mark_sent(store: Store, item: OutboxItem, *, now: datetime) -> None:
+def mark_sent(store: StoreConnection, item: OutboxItem, *, now: datetime) -> None:
     with store._write() as conn:
         conn.execute(
             "UPDATE notifications SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, "
             "last_error = NULL WHERE key = ? AND target = ?", (_text(now), item.key, item.target))
 
 
-def mark_failed(store: Store, item: OutboxItem, error: str, *, now: datetime,
+def mark_failed(store: StoreConnection, item: OutboxItem, error: str, *, now: datetime,
                 retry_at: datetime | None) -> None:
     """Count a failed attempt; with `retry_at` None the notification is given up."""
     with store._write() as conn:
@@ -90,7 +90,7 @@ def mark_failed(store: Store, item: OutboxItem, error: str, *, now: datetime,
              _text(now) if retry_at is None else None, item.key, item.target))
 
 
-def next_due(store: Store, targets: tuple[str, ...]) -> datetime | None:
+def next_due(store: StoreConnection, targets: tuple[str, ...]) -> datetime | None:
     """When the earliest pending row for `targets` is due (None when nothing is pending)."""
     if not targets:
         return None
@@ -102,7 +102,7 @@ def next_due(store: Store, targets: tuple[str, ...]) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def history(store: Store, number: str | None = None) -> list[dict[str, Any]]:
+def history(store: StoreConnection, number: str | None = None) -> list[dict[str, Any]]:
     """Every row (for tests and `notify test` output): key, target, attempts, sent, failed."""
     with store._read() as conn:
         rows = conn.execute(
@@ -111,3 +111,21 @@ def history(store: Store, number: str | None = None) -> list[dict[str, Any]]:
             (number, number)).fetchall()
     names = ("key", "target", "number", "attempts", "sent_at", "failed_at", "last_error")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def finished_before(store: StoreConnection, cutoff: datetime) -> list[tuple[str, str, str]]:
+    """(key, target, number) of every row sent or given up before `cutoff`."""
+    with store._read() as conn:
+        rows = conn.execute(
+            "SELECT key, target, number FROM notifications "
+            "WHERE coalesce(sent_at, failed_at) < ?", (_text(cutoff),)).fetchall()
+    return [(str(key), str(target), str(number)) for key, target, number in rows]
+
+
+def forget(store: StoreConnection, rows: list[tuple[str, str]]) -> int:
+    """Delete these finished rows ((key, target) pairs); returns how many went."""
+    with store._write() as conn:
+        before = conn.total_changes
+        conn.executemany("DELETE FROM notifications WHERE key = ? AND target = ? AND "
+                         "(sent_at IS NOT NULL OR failed_at IS NOT NULL)", rows)
+        return conn.total_changes - before
