@@ -2,7 +2,5 @@
 
 __version__ = "0.1.0"
 
-import logging as _logging
-
-# A library stays quiet unless the program configures logging (the TUI and `--once` do).
-_logging.getLogger("emstui").addHandler(_logging.NullHandler())
+# Logging stays quiet unless the program configures it: see emstui.core.logs, where every
+# logger is taken (not imported here, so `emstui check` starts without `logging`).

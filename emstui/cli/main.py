@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from emstui import __version__
 from emstui.cli.exitcodes import ExitCode, epilog
@@ -27,9 +26,12 @@ from emstui.providers import PROVIDER_IDS
 # hand or run over many numbers from a script) needs s10 only, not the config, the store or
 # asyncio (bench/cli_start.py measures it).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from emstui.config import Config
     from emstui.store import Store
 
+ONCE_GC_THRESHOLD = 20_000  # allocations between young-generation collections in `--once`
 NOT_A_TERMINAL = "not a terminal: use `emstui --once` for cron and scripts"
 
 
@@ -44,12 +46,47 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
                         help="config file (as `emstui --config PATH`)")
 
 
+def _help_width() -> int:
+    """What `shutil.get_terminal_size().columns` answers ($COLUMNS, else the terminal's
+    width, else 80), without importing shutil (and with it bz2 and lzma): argparse builds a
+    help formatter for every `add_argument`, so every command would pay for it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _help_width() - 2 if width is None else width)
+
+
+class _RawDescriptionFormatter(_HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with `_HelpFormatter` by default (subcommands' parsers included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emstui",
         description="A terminal monitor for international EMS and postal (UPU S10) parcels. "
                     "Without a command: the full-screen monitor (needs a terminal).",
-        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog(), formatter_class=_RawDescriptionFormatter)
     parser.add_argument("--version", action="version", version=f"emstui {__version__}")
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $EMSTUI_CONFIG, then the platform config "
@@ -67,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --once: print only parcels that changed since the last run")
     parser.add_argument("--all", action="store_true",
                         help="with --once: refresh every non-archived parcel, due or not")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given (what argparse would compute): computing it loads the help formatter, and
+    # with it shutil, bz2 and lzma, for every command (bench/cli_start.py).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog=parser.prog)
 
     p = sub.add_parser("check", help="validate tracking numbers offline",
                        description="Validate tracking numbers offline: S10 check digit, shape "
@@ -133,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="create, check or show the config file",
                        description="Create, check or show the config file.")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, prog=p.prog)
     a = actions.add_parser("init", help="write a starter config that watches nothing",
                            description="Write a starter config (every setting commented out "
                                        "with its default). Never replaces an existing file.")
@@ -203,6 +242,8 @@ def cmd_check(numbers: Sequence[str], out: TextIO) -> int:
 
 
 def cmd_add(config_file: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import UTC, datetime
+
     from emstui.config import (
         add_parcel,
         check_interval,
@@ -541,17 +582,30 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO,
     if args.command == "completion":
         return cmd_completion(args.shell, out)
     if args.command == "doctor":
+        from pathlib import Path
+
         from emstui.cli.doctor import normalise_number, run_doctor
 
         number = normalise_number(args.number) if args.number else None
         return run_doctor(config_file, number=number, out=out,
                           capture=Path(args.capture) if args.capture else None)
     if args.once:
+        import gc
+
         from emstui.cli.once import run_once
 
-        return run_once(config_file, as_json=args.json, as_csv=args.csv,
-                        changed_only=args.changed,
-                        include_all=args.all, out=out, err=err)
+        # Reading a large watchlist and its store allocates a few objects per parcel, nearly
+        # all kept to the end of the run: collecting garbage every 700 allocations (the
+        # default) then costs ~15 % of a run with nothing due (bench/once.py). Cycles are still
+        # collected, less often.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(ONCE_GC_THRESHOLD, *thresholds[1:])
+        try:
+            return run_once(config_file, as_json=args.json, as_csv=args.csv,
+                            changed_only=args.changed,
+                            include_all=args.all, out=out, err=err)
+        finally:
+            gc.set_threshold(*thresholds)
     if terminal is None:
         terminal = _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
     if not terminal:

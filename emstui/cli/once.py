@@ -7,11 +7,13 @@ and only on a TTY.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from json.encoder import encode_basestring as _json_string  # json.dumps' own (C)
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -27,21 +29,21 @@ from emstui.config import (
 from emstui.core.clock import Clock
 from emstui.core.durations import format_duration
 from emstui.core.model import ErrorKind, Event, HealthState, ParcelState
-from emstui.core.sanitize import clean_line, json_dumps
+from emstui.core.sanitize import clean_line, json_dumps, json_safe
 from emstui.engine.engine import CycleReport, RefreshEngine
 from emstui.engine.events import Change, ParcelUpdated, ProviderStateChanged
 from emstui.engine.health import ProviderHealth
-from emstui.present import autoarchive, eta, quota
-from emstui.present.csvexport import ExportRow, to_csv
-from emstui.present.eta import Estimate
-from emstui.present.official import destination_operator
+from emstui.present import autoarchive, quota
 from emstui.present.output import safe, write_coloured, write_progress
 from emstui.present.timefmt import format_age, when_it_happened
 from emstui.services import Services, build_services
 from emstui.store import Store
+from emstui.store.summaries import events_by_parcel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # JSON and CSV import the estimates, official operators and CSV writer
     import httpx
+
+    from emstui.present.eta import Estimate
 
 ONCE_META_KEY = "once.last_run"
 # Errors are clipped to this in text output; `_why_waiting` keeps each provider's part short, so
@@ -110,6 +112,8 @@ def row_error(number: str, state: ParcelState | None, report: CycleReport,
 
 def _operator_name(state: ParcelState | None) -> str | None:
     """The destination country's designated postal operator, from emstui's own table."""
+    from emstui.present.official import destination_operator
+
     facts = state.facts if state else None
     operator = destination_operator(facts.destination_country if facts else None)
     return operator.name if operator else None
@@ -118,6 +122,8 @@ def _operator_name(state: ParcelState | None) -> str | None:
 def row_estimate(number: str, state: ParcelState | None,
                  estimates: Mapping[str, Estimate] | None) -> Estimate | None:
     """The parcel's arrival window: the computed one, else the source's own."""
+    from emstui.present import eta
+
     facts = state.facts if state else None
     return (estimates or {}).get(number) or eta.source_estimate(facts)
 
@@ -130,15 +136,15 @@ def _eta_field(row: OnceRow, now: datetime,
 
 def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
                  *, changed_since: datetime | None, include_all: bool,
-                 untrackable: Mapping[str, str] | None = None, with_events: bool = True,
+                 untrackable: Mapping[str, str] | None = None,
                  states: Mapping[str, ParcelState] | None = None) -> list[OnceRow]:
     """One row per watched (non-archived) parcel, with what this run learnt about it.
 
     A parcel has changed when its status or events changed after `changed_since` (the previous
     run's mark: whoever fetched the change, this run or the TUI), or, without a previous run,
-    during this run. Without `include_all` only changed parcels get a row. Every event of a
-    row's parcel is read only `with_events` (JSON prints them); text needs only the summary
-    columns `states` already holds (one query for every parcel).
+    during this run. Without `include_all` only changed parcels get a row. Rows hold no
+    events: text and CSV need only the summary columns `states` holds (one query for every
+    parcel); JSON reads them as it prints each row (`rows_with_events`).
     """
     active = [p for p in parcels if not p.archived]
     if states is None:
@@ -152,8 +158,7 @@ def collect_rows(parcels: Sequence[Parcel], store: Store, report: CycleReport,
         error = row_error(parcel.number, state, report, untrackable or {})
         if not include_all and not is_changed:
             continue
-        events = tuple(store.events(parcel.number)) if with_events else ()
-        rows.append(OnceRow(parcel.number, parcel.label, state, events, is_changed, error))
+        rows.append(OnceRow(parcel.number, parcel.label, state, (), is_changed, error))
     return rows
 
 
@@ -164,44 +169,107 @@ def estimate_json(estimate: Estimate, now: datetime) -> dict[str, Any]:
             "basis": estimate.basis, "samples": estimate.samples, "overdue": estimate.overdue(now)}
 
 
-def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
-            health: dict[str, ProviderHealth],
-            estimates: Mapping[str, Estimate] | None = None) -> str:
-    """The JSON document; `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`,
-    without them a source's own window is shown."""
-    parcels = []
-    for row in rows:
-        state = row.state
-        last = row.last_event
-        parcels.append({
-            "number": row.number,
-            "label": row.label,
-            "status": state.status.value if state else "unknown",
-            "stage": state.stage.value if state else "none",
-            "provider": state.provider if state else None,
-            "changed": row.changed,
-            "last_event": event_json(last) if last else None,
-            "events": [event_json(e) for e in row.events],
-            "error": ({"kind": row.error.kind, "message": clean_line(row.error.message,
-                                                                     limit=500)}
-                      if row.error else None),
-            "next_check": _iso(state.next_due) if state else None,
-            "eta": _eta_field(row, generated_at, estimates),
-            "destination": state.facts.destination_country if state and state.facts else None,
-            "destination_operator": _operator_name(state),
-        })
-    document = {
+def parcel_json(row: OnceRow, now: datetime,
+                estimates: Mapping[str, Estimate] | None = None) -> dict[str, Any]:
+    """One element of the document's `parcels`."""
+    state = row.state
+    last = row.last_event
+    return {
+        "number": row.number,
+        "label": row.label,
+        "status": state.status.value if state else "unknown",
+        "stage": state.stage.value if state else "none",
+        "provider": state.provider if state else None,
+        "changed": row.changed,
+        "last_event": event_json(last) if last else None,
+        "events": [event_json(e) for e in row.events],
+        "error": ({"kind": row.error.kind, "message": clean_line(row.error.message, limit=500)}
+                  if row.error else None),
+        "next_check": _iso(state.next_due) if state else None,
+        "eta": _eta_field(row, now, estimates),
+        "destination": state.facts.destination_country if state and state.facts else None,
+        "destination_operator": _operator_name(state),
+    }
+
+
+_PARCELS_OPEN = '"parcels": []\n}'
+_NO_EVENTS = '\n  "events": [],\n'  # in a parcel's JSON: a raw newline is never inside a string
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _json_string(value)
+
+
+def _events_json(events: Sequence[Event]) -> str:
+    """`"events": [...]` of a parcel's JSON, byte for byte as `json_dumps` indents it
+    (tests/cli/test_once_stream.py compares them), with the same escapes."""
+    blocks = []
+    for event in events:
+        sources = event.reported_by
+        listed = ("[\n        " + ",\n        ".join(map(_json_string, sources)) + "\n      ]"
+                  if sources else "[]")
+        blocks.append(
+            '    {\n'
+            f'      "time": {_json_string(event.time_raw)},\n'
+            f'      "time_local": {_json_text(_iso(event.time_local))},\n'
+            f'      "time_utc": {_json_text(_iso(event.time_utc))},\n'
+            f'      "location": {_json_string(event.location)},\n'
+            f'      "description": {_json_string(event.description)},\n'
+            f'      "provider": {_json_string(event.provider)},\n'
+            f'      "code": {_json_text(event.code)},\n'
+            f'      "sources": {listed}\n'
+            '    }')
+    return '\n  "events": [\n' + json_safe(",\n".join(blocks)) + "\n  ],\n"
+_ITEM_INDENT = "\n    "  # json_dumps indents two spaces a level; parcels are two levels down
+
+
+def write_json(out: TextIO, rows: Iterable[OnceRow], *, generated_at: datetime,
+               health: Mapping[str, ProviderHealth],
+               estimates: Mapping[str, Estimate] | None = None) -> None:
+    """The JSON document, written one parcel at a time (memory holds one parcel, not the
+    document): the same text, byte for byte, as `json_dumps` of the whole document.
+    `estimates` (`emstui.present.eta.estimates`) gives each parcel's `eta`; without them a
+    source's own window is shown."""
+    head = json_dumps({
         "generated_at": generated_at.isoformat(),
         "providers": {pid: {"state": h.state, "message": h.message, "until": _iso(h.until)}
                       for pid, h in sorted(health.items())},
-        "parcels": parcels,
-    }
-    return json_dumps(document)
+        "parcels": [],
+    })
+    if not head.endswith(_PARCELS_OPEN):  # json_dumps' layout changed: this must follow it
+        raise AssertionError("unexpected JSON layout")
+    out.write(head[:-len("]\n}")])
+    separator = _ITEM_INDENT
+    for row in rows:
+        item = json_dumps(parcel_json(replace(row, events=()), generated_at, estimates))
+        if row.events:  # written here: json's own indenting encoder takes 4x as long
+            item = item.replace(_NO_EVENTS, _events_json(row.events), 1)
+        out.write(separator + item.replace("\n", _ITEM_INDENT))
+        separator = "," + _ITEM_INDENT
+    out.write("]\n}\n" if separator == _ITEM_INDENT else "\n  ]\n}\n")
+
+
+def to_json(rows: Sequence[OnceRow], *, generated_at: datetime,
+            health: Mapping[str, ProviderHealth],
+            estimates: Mapping[str, Estimate] | None = None) -> str:
+    """The JSON document as one string (`write_json` writes it as it goes)."""
+    buffer = io.StringIO()
+    write_json(buffer, rows, generated_at=generated_at, health=health, estimates=estimates)
+    return buffer.getvalue().removesuffix("\n")
+
+
+def rows_with_events(rows: Sequence[OnceRow], store: Store) -> Iterator[OnceRow]:
+    """The rows again, each with every event of its parcel, read as they are asked for."""
+    events = events_by_parcel(store, [row.number for row in rows])
+    for row, (_, found) in zip(rows, events, strict=True):
+        yield replace(row, events=tuple(found))
 
 
 def to_csv_rows(rows: Sequence[OnceRow], notes: Mapping[str, str],
                 estimates: Mapping[str, Estimate] | None) -> str:
     """The CSV document (`emstui.present.csvexport`) of the rows JSON would print."""
+    from emstui.present.csvexport import ExportRow, to_csv
+
     return to_csv(ExportRow(row.number, row.label, notes.get(row.number, ""), row.state,
                             row_estimate(row.number, row.state, estimates))
                   for row in rows)
@@ -391,17 +459,19 @@ def run_once(config_file: Path, *, as_json: bool = False, as_csv: bool = False,
         states = store.states(active) if detailed else store.summaries(active)
         rows = collect_rows(config.parcels, store, report, changed_since=previous,
                             include_all=not changed_only, untrackable=untrackable,
-                            with_events=as_json, states=states)
+                            states=states)
         if changed_only and previous is None:
             rows = [r for r in rows if r.last_event]  # first run: report what we know
         store.set_meta(ONCE_META_KEY, mark.isoformat())
         now = services.clock.now()
         if detailed:
+            from emstui.present import eta
+
             arrivals = eta.from_store(store, {r.number: r.state.facts if r.state else None
                                               for r in rows})
             if as_json:
-                out.write(to_json(rows, generated_at=now, health=health,
-                                  estimates=arrivals) + "\n")
+                write_json(out, rows_with_events(rows, store), generated_at=now, health=health,
+                           estimates=arrivals)
             else:
                 notes = {p.number: p.note for p in config.parcels}
                 out.write(to_csv_rows(rows, notes, arrivals))

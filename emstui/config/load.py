@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from emstui.config import paths
+from emstui.config import fasttoml, paths
 from emstui.config.atomic import backup_path
 from emstui.config.errors import ConfigError, InvalidConfig
 from emstui.config.model import (
@@ -61,7 +61,7 @@ def load_config(path: str | Path | None = None) -> Config:
         return _Loader(path, "").build({})  # the defaults, keys from the environment checked
     text = _decode_utf8(path, data)
     try:
-        document = tomllib.loads(text)
+        document = fasttoml.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(path, error) from None
     config = _Loader(path, text).build(document)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
@@ -43,6 +42,17 @@ _DROP_RE = re.compile(
 )
 
 
+# Every character any of the three patterns above can start a match with (or drop): text
+# without one is returned as it is, after one scan instead of three substitutions. In ASCII
+# that is C0 but TAB and LF, and DEL.
+_ASCII_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_ANY_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"
+    "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+
+
 def _to_str(text: object) -> str:
     if text is None:
         return ""
@@ -55,7 +65,10 @@ def _to_str(text: object) -> str:
 
 def _strip_controls(text: str) -> str:
     """Remove escape sequences and invisible characters; normalise line breaks to "\\n"."""
-    if text.isascii() and text.isprintable():  # the common case costs one C-level scan
+    if text.isascii():
+        if text.isprintable() or not _ASCII_CONTROL_RE.search(text):  # the common cases
+            return text
+    elif not _ANY_CONTROL_RE.search(text):
         return text
     text = _ESCAPE_RE.sub("", text)
     text = _NEWLINE_RE.sub("\n", text)
@@ -137,6 +150,15 @@ def json_dumps(document: object, *, indent: int | None = 2) -> str:
     is written as a `\\uXXXX` escape, so a consumer piping the output to a terminal sees
     `\\u009b` instead of having its terminal act on it. Parsing gives back the exact text.
     """
-    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    import json  # here: most commands never write JSON (`emstui check` starts without it)
+
+    return json_safe(json.dumps(document, ensure_ascii=False, indent=indent))
+
+
+def json_safe(text: str) -> str:
+    """JSON text as `json_dumps` writes it: every character a terminal would act on escaped
+    (for JSON assembled from `json.dumps(..., ensure_ascii=False)` pieces)."""
+    if text.isascii() and "\x7f" not in text:  # DEL is the only ASCII character to escape
+        return text
     # Outside strings JSON is ASCII, so a match is always inside a string literal.
     return _JSON_UNSAFE_RE.sub(_json_escape, text)

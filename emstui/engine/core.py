@@ -5,12 +5,12 @@ and the change listener."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from emstui.core.clock import Clock
+from emstui.core.logs import logger
 from emstui.core.model import ErrorKind, HealthState, PauseKind
 from emstui.core.sanitize import clean_line
 from emstui.engine.backoff import Backoff
@@ -31,7 +31,7 @@ from emstui.providers.base import (
 from emstui.store import ProviderPause, ScheduleRow, Store
 from emstui.store.shared_limits import PERSISTENT_KINDS, SharedLimits
 
-log = logging.getLogger("emstui.refresh")  # the name log files have always shown
+log = logger("emstui.refresh")  # the name log files have always shown
 
 # A provider pause at most this long is waited out inside a pass; a longer one sends the
 # waiting parcels to the next source. 17TRACK's 429s come with pauses of about a second, while

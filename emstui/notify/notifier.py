@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from emstui.config.notify import NotifySettings
 from emstui.core.clock import Clock
+from emstui.core.logs import logger
 from emstui.core.model import Event, ParcelState
 from emstui.core.sanitize import clean_line
 from emstui.core.timeline import event_identity
@@ -35,7 +35,7 @@ from emstui.notify.targets import (
 )
 from emstui.store import Store, StoreError, outbox
 
-log = logging.getLogger("emstui.notify")
+log = logger("emstui.notify")
 
 # Waits before the 2nd, 3rd and 4th attempt; after the 4th failure the notification is given
 # up and reported once. A target down for hours thus costs four attempts, not one per change.

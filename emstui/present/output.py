@@ -12,7 +12,6 @@ emstui's own colour (SGR `ESC [ n m`, only when `colour_allowed`) and the progre
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TextIO
 
@@ -74,9 +73,11 @@ def write_progress(stream: TextIO, message: str) -> None:
     safe(stream).write_control("\r\x1b[K", message)
 
 
-class CleanLogFormatter(logging.Formatter):
-    """Log lines through the same sanitiser: a label or carrier text in a log message must not
-    act on the terminal of whoever runs `tail -f` on the log."""
+def __getattr__(name: str) -> object:
+    # CleanLogFormatter lives beside `logging` (emstui.present.logformat), which the commands
+    # that never log (`emstui check`) do not import; it is still importable from here.
+    if name == "CleanLogFormatter":
+        from emstui.present.logformat import CleanLogFormatter
 
-    def format(self, record: logging.LogRecord) -> str:
-        return clean_text(super().format(record))
+        return CleanLogFormatter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

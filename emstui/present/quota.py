@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 from emstui.core.model import HealthState
 from emstui.core.sanitize import clean_line
 from emstui.engine.health import ProviderHealth
-from emstui.present.views import format_clock
+from emstui.present.timefmt import format_clock
 from emstui.providers.base import Provider, ProviderError
 from emstui.providers.quota import Quota
 from emstui.store import Store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import threading
 import time
@@ -15,6 +14,7 @@ from email.utils import format_datetime
 from types import TracebackType
 
 from emstui.core.clock import Clock, SystemClock
+from emstui.core.logs import logger
 from emstui.sim import emspage
 from emstui.sim.demo import assign_demo
 from emstui.sim.faults import Decision, Faults
@@ -32,7 +32,7 @@ from emstui.sim.numbers import S10_RE, is_ems, is_valid_s10
 from emstui.sim.ratelimit import SlidingWindowLimiter
 from emstui.sim.track17 import ENDPOINTS, Reply, Track17, numbers_in
 
-log = logging.getLogger("emstui.sim")
+log = logger("emstui.sim")
 
 PATH_17TRACK = "/track/v2.2"
 PATH_EMS = "/api/publicTracking/track"

@@ -21,18 +21,16 @@ MAX_SOURCES_TEXT = 600
 MAX_FACT = 200  # each shipment fact (ETA source, last-mile number and carrier, sync status...)
 
 
+_STATUSES = {status.value: status for status in Status}
+_STAGES = {stage.value: stage for stage in Stage}
+
+
 def _status(value: str) -> Status:
-    try:
-        return Status(value)
-    except ValueError:  # written by a newer emstui
-        return Status.UNKNOWN
+    return _STATUSES.get(value, Status.UNKNOWN)  # unknown: written by a newer emstui
 
 
 def _stage(value: str) -> Stage:
-    try:
-        return Stage(value)
-    except ValueError:
-        return Stage.NONE
+    return _STAGES.get(value, Stage.NONE)
 
 
 def _utc_text(when: datetime) -> str:

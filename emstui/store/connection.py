@@ -5,7 +5,6 @@ meta key-value table they keep their marks in."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 import sqlite3
@@ -17,10 +16,11 @@ from types import TracebackType
 from typing import Self
 
 from emstui.core.clock import Clock, SystemClock
+from emstui.core.logs import logger
 from emstui.store.columns import _parse_utc, _utc_text
 from emstui.store.schema import MIGRATIONS
 
-log = logging.getLogger("emstui.store")  # the name log files have always shown
+log = logger("emstui.store")  # the name log files have always shown
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT = 15.0  # seconds a writer waits for the other process (TUI vs cron) to commit
@@ -270,6 +270,13 @@ class StoreConnection:
         log.warning("%s", self.recovery_message)
 
     # -- transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the store's lock, for read helpers outside the store's
+        classes (`emstui.store.summaries`); errors become StoreError as everywhere here."""
+        with self._read() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
