@@ -223,7 +223,7 @@ def tui_pass(sim: subprocess.Popen[str], url: str, ems_url: str, parcels: int,
                     sim.stdin.write("429\n")
                     sim.stdin.flush()
 
-        engine.observers.append(count)
+        engine.subscribe(count)
         tick = asyncio.ensure_future(ticker())
         nonlocal started
         started = SystemClock().now()

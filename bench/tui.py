@@ -400,10 +400,10 @@ def child_update(args: argparse.Namespace) -> None:
         finished = now + timedelta(seconds=run)
         if args.app == "emstui":
             def waiting() -> bool:
-                view = app.table._views.get(last)
+                view = app.main.table._views.get(last)
                 return (view is not None and view.latest_event == new[last].last_event.description
-                        and not app._dirty and not app._apply_pending
-                        and (mode != "cycle" or app._last_cycle == finished))
+                        and not app.main._dirty and not app.main._apply_pending
+                        and (mode != "cycle" or app.main._last_cycle == finished))
         else:
             app.handled = 0
 
@@ -415,12 +415,12 @@ def child_update(args: argparse.Namespace) -> None:
         if args.app == "emstui":
             # The engine's own path: its listener posts EngineChange messages to the app.
             if mode == "cycle":
-                app._engine_listener(RefreshStarted(tuple(chosen)))
+                app.main.engine_listener(RefreshStarted(tuple(chosen)))
             for n in chosen:
-                app._engine_listener(ParcelUpdated(n, new[n], (new[n].last_event,),
+                app.main.engine_listener(ParcelUpdated(n, new[n], (new[n].last_event,),
                                                    states[n].status, True))
             if mode == "cycle":
-                app._engine_listener(CycleFinished(now, finished, len(chosen), 0, None))
+                app.main.engine_listener(CycleFinished(now, finished, len(chosen), 0, None))
         else:
             for n in chosen:
                 app.post_message(app.row_changed(n, new[n]))
@@ -471,11 +471,11 @@ def child_rss(args: argparse.Namespace) -> dict[str, Any]:
         await settle(p)
         figures["shown"] = max_rss_mb()
         now = datetime.now(UTC)
-        states = app._states if args.app == "emstui" else app.states  # the app's own copy
+        states = app.main._states if args.app == "emstui" else app.states  # the app's own copy
         for n in slice_for(numbers(args.rows), args.changed, 0):
             state = changed_state(states[n], 0, now)
             if args.app == "emstui":
-                app._engine_listener(ParcelUpdated(n, state, (state.last_event,),
+                app.main.engine_listener(ParcelUpdated(n, state, (state.last_event,),
                                                    states[n].status, True))
             else:
                 app.post_message(app.row_changed(n, state))

@@ -88,7 +88,7 @@ def child_keys(app_kind: str, config: Path, store: Path, repeat: int) -> dict[st
             results["sort"] = await timed(p, lambda: press("s"), repeat)
 
             async def tick() -> None:
-                app._tick()
+                app.main._tick()
             results["minute tick"] = await timed(p, tick, repeat)
         else:
             from textual.widgets import DataTable

@@ -210,7 +210,7 @@ def build_notifier(services: Services) -> Notifier | None:
                    if (name := key_env_name(p)) is not None)
     notifier = Notifier(settings, services.store, services.clock, hidden_env=hidden,
                         label_of=lambda number: _label(services.config, number))
-    services.engine.observers.append(notifier.observe)
+    services.engine.subscribe(notifier.observe)
     services.notes.extend(notifier.notes)
     return notifier
 

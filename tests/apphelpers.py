@@ -154,9 +154,10 @@ def prefill_store(world: World) -> None:
 async def drain(pilot: Pilot[Any], *, rounds: int = 10) -> None:
     """Process queued messages until the app has applied every pending change (bounded)."""
     app = pilot.app
+    main = app.main if isinstance(app, EmstuiApp) else None
     for _ in range(rounds):
         await pilot.pause()
-        if not getattr(app, "_apply_pending", False):
+        if main is None or not main._apply_pending:
             await pilot.pause()  # the highlight message of the last apply
             return
     raise AssertionError(f"the app still had changes to apply after {rounds} pauses")
@@ -192,7 +193,7 @@ def detail_text(app: EmstuiApp) -> str:
 
 def row_text(app: EmstuiApp, number: str) -> str:
     """One table row's cells, joined as they are shown."""
-    table = app.table
+    table = app.main.table
     return "".join(cell.plain for cell in table.get_row(number))
 
 

@@ -190,3 +190,10 @@ def test_the_scan_sees_textual_imports_where_they_are() -> None:
     # Guards the test above against passing because it looks in the wrong place.
     app = PACKAGE / "tui" / "app.py"
     assert any(n.startswith("textual") for n in _imports(app))
+
+
+def test_only_the_entry_point_imports_the_tui_app() -> None:
+    # The main screen, its actions and widgets reach the app through `emstui.tui.host`.
+    importers = sorted(name for name, imported in _graph().items()
+                       if "emstui.tui.app" in imported)
+    assert importers == ["emstui.tui.run"]

@@ -159,7 +159,7 @@ async def test_every_tui_output_of_a_hostile_label_note_and_event_is_terminal_sa
         screens["toast"] = screen_text(app)
         screens["notifications"] = "\n".join(notifications(app))
 
-        app.jump_to(TEA)
+        app.main.jump_to(TEA)
         await drain(pilot)
         screens["detail"] = detail_text(app)
         assert "Nx end" in screens["detail"]
@@ -187,7 +187,7 @@ async def test_every_tui_output_of_a_hostile_label_note_and_event_is_terminal_sa
         await pilot.press("escape")
         await settle(pilot)
 
-        app.jump_to(HOSTILE)
+        app.main.jump_to(HOSTILE)
         await drain(pilot)
         screens["hostile events"] = detail_text(app) + screen_text(app)
         assert "EDISREVER" in screens["hostile events"]

@@ -85,9 +85,8 @@ class EngineCore:
         self.clock = clock
         self.settings = settings or EngineSettings()
         self._rng = rng or random.Random()
-        self.listener = listener
-        # Called with every change too, and never replaced by a front end (the notifier).
-        self.observers: list[Callable[[Change], None]] = []
+        # Everyone told of every change, in the order they subscribed (`subscribe`).
+        self._consumers: list[Callable[[Change], None]] = [listener] if listener else []
         self._slots = {pid: _ProviderSlot(p, clock, self.settings, self._rng)
                        for pid, p in providers.items()}
         self._watch: dict[str, WatchItem] = {}
@@ -166,10 +165,14 @@ class EngineCore:
     def health(self) -> dict[str, ProviderHealth]:
         return {pid: slot.health for pid, slot in self._slots.items()}
 
+    def subscribe(self, consumer: Callable[[Change], None]) -> Callable[[], None]:
+        """Call `consumer` with every change from now on (the notifier, a front end); returns
+        the call that unsubscribes it."""
+        self._consumers.append(consumer)
+        return lambda: self._consumers.remove(consumer) if consumer in self._consumers else None
+
     def _emit(self, change: Change) -> None:
-        for consumer in (*self.observers, self.listener):
-            if consumer is None:
-                continue
+        for consumer in tuple(self._consumers):
             try:
                 consumer(change)
             except Exception:  # a consumer's bug must never stop refreshing

@@ -2,7 +2,8 @@
 
 UI-agnostic: the TUI runs `RefreshEngine.run()` in one long-lived worker, `--once` awaits
 `RefreshEngine.refresh()` under `asyncio.run`. Consumers learn what happened through typed
-change events (`emstui.engine.events`) passed to the `listener` callback.
+change events (`emstui.engine.events`): the `listener` given at construction and every
+consumer added with `subscribe`.
 
 Rules it keeps:
 - a parcel is never refreshed twice at once; asking for a parcel already in flight coalesces;

@@ -1,7 +1,7 @@
 """Turns the engine's parcel changes into notifications and sends them, without ever holding
 up a refresh.
 
-The engine calls `observe` for every change (`RefreshEngine.observers`); a change that matches
+The engine calls `observe` for every change (`RefreshEngine.subscribe`); a change that matches
 `[notify] on` is queued in the store's outbox for every configured target, and a background
 task sends what is due. `--once` awaits `drain()` before it exits; the monitor keeps sending as
 changes come and retries failures later. Every process sends only the targets it can reach

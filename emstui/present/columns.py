@@ -98,8 +98,3 @@ SORT_KEYS: dict[str, Callable[[ParcelView], tuple[object, ...]]] = {
     c.key: c.sort_key() for c in TABLE_COLUMNS}
 DEFAULT_SORT = "status"
 
-
-def sort_views(views: list[ParcelView], column: str = DEFAULT_SORT, *,
-               reverse: bool = False) -> list[ParcelView]:
-    """The views in display order for a sort column (see SORT_KEYS)."""
-    return sorted(views, key=SORT_KEYS[column], reverse=reverse)

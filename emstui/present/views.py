@@ -23,7 +23,6 @@ from emstui.present.columns import (
     TABLE_COLUMNS,
     Column,
     Width,
-    sort_views,
 )
 from emstui.present.detailtext import (
     SYNC_STALE_AFTER,
@@ -65,7 +64,7 @@ __all__ = [  # re-exported: callers import the display names from here
     "STAGE_BAR_EMPTY", "STAGE_BAR_FULL", "STATUS_MEANINGS", "STATUS_WORDS", "SYNC_STALE_AFTER",
     "TABLE_COLUMNS", "TONES", "TONE_NAMES", "UNSEEN_MARK", "Column", "FactsView", "ParcelView",
     "Width", "describe_health", "event_instant", "facts_view", "format_age", "format_clock",
-    "format_event_time", "format_relative", "make_view", "retime_view", "sort_views", "stage_bar",
+    "format_event_time", "format_relative", "make_view", "retime_view", "stage_bar",
     "status_order", "table_text_until",
 ]
 

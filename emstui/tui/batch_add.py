@@ -7,21 +7,18 @@ the toast tells what happened, not what was foreseen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC
 
 from emstui.config import Config, Parcel
 from emstui.config.importer import Found, add_found
-from emstui.tui.host import MonitorHost
+from emstui.tui.host import MonitorHost, ParcelsView
 from emstui.tui.screens.paste_preview import ParcelBatch, toast_text
 
-EditConfig = Callable[..., None]  # the app's `_edit_config(change, done=..., after=...)`
 
-
-def add_batch(app: MonitorHost, batch: ParcelBatch, edit_config: EditConfig) -> None:
+def add_batch(host: MonitorHost, view: ParcelsView, batch: ParcelBatch) -> None:
     """Add the batch's new numbers in one config write; toast and show them when saved."""
-    today = app.clock.now().astimezone(UTC).date()
+    today = host.services.clock.now().astimezone(UTC).date()
     found = [replace(item, label=batch.label, note=batch.note) for item in batch.found]
     outcome: list[tuple[list[Found], list[tuple[Found, Parcel]]]] = []
 
@@ -31,11 +28,11 @@ def add_batch(app: MonitorHost, batch: ParcelBatch, edit_config: EditConfig) -> 
 
     def after() -> None:
         added, already = outcome[0]
-        app.notify(toast_text(len(added), len(already), batch.near_misses),
+        view.notify(toast_text(len(added), len(already), batch.near_misses),
                    severity="warning" if batch.near_misses else "information",
                    timeout=10 if batch.near_misses else 5, markup=False)
         if added:
-            app.jump_to(added[0].number)
-            app.engine.request_refresh([item.number for item in added])
+            view.jump_to(added[0].number)
+            host.services.engine.request_refresh([item.number for item in added])
 
-    edit_config(change, done="", after=after)
+    host.edit_config(change, done="", after=after)

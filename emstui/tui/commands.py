@@ -1,15 +1,13 @@
-"""Command palette providers: jump to a parcel by label or number, and run the app's actions.
+"""Command palette providers: jump to a parcel by label or number, and run the screen's actions.
 
-The app opts in with ``COMMANDS = App.COMMANDS | {ParcelsCommands, ActionCommands}`` and
-implements `PaletteHost`. Actions are run with ``app.run_action(...)``, so the app must define:
+The main screen opts in with ``COMMANDS = {ParcelsCommands, ActionCommands}`` and implements
+`PaletteHost`. Actions are run with ``screen.run_action(...)``, so the screen must define
+``action_add``, ``action_refresh_all``, ``action_toggle_archived``, ``action_toggle_pause`` and
+``action_help`` (the actions of those bindings in `emstui.tui.keymap`); the app must define
+``action_set_theme(name: str)``, which switches to the theme and saves it to the config.
 
-- ``action_add``, ``action_refresh_all``, ``action_toggle_archived``, ``action_toggle_pause``,
-  ``action_help`` (the actions of the ``add``, ``refresh_all``, ``toggle_archived``, ``pause``
-  and ``help`` bindings in `emstui.tui.keymap`);
-- ``action_set_theme(name: str)``, which switches to the theme and saves it to the config.
-
-Choosing a parcel posts `JumpToParcel(number)` to the app. "Show the config file location"
-needs nothing from the app but `config_location()`: the path is shown in a notification.
+Choosing a parcel posts `JumpToParcel(number)` to the screen. "Show the config file location"
+needs nothing but `config_location()`: the path is shown in a notification.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ ACTION_SET_THEME = "set_theme"
 
 @runtime_checkable
 class PaletteHost(Protocol):
-    """What the palette needs from the app."""
+    """What the palette needs from the screen it was opened on."""
 
     refresh_paused: bool
     show_archived: bool
@@ -72,7 +70,7 @@ class ParcelsCommands(Provider):
     """Find a parcel by label or by number (spaces and case ignored) and jump to it."""
 
     async def search(self, query: str) -> Hits:
-        host = self.app
+        host = self.screen
         if not isinstance(host, PaletteHost):
             return
         label_matcher = self.matcher(query)
@@ -92,7 +90,7 @@ class ParcelsCommands(Provider):
             yield Hit(
                 max(label_score, number_score),
                 display,
-                partial(self.app.post_message, JumpToParcel(number)),
+                partial(self.screen.post_message, JumpToParcel(number)),
                 text=f"{label}  {number}" if label else number,
                 help="Jump to this parcel",
             )
@@ -108,12 +106,12 @@ class PaletteCommand:
 
 
 class ActionCommands(Provider):
-    """App actions: add, refresh all, pause/resume, archived, themes, config location."""
+    """Actions: add, refresh all, pause/resume, archived, themes, config location."""
 
     def commands(self) -> list[PaletteCommand]:
-        app = self.app
-        host = app if isinstance(app, PaletteHost) else None
-        run = app.run_action
+        app, screen = self.app, self.screen
+        host = screen if isinstance(screen, PaletteHost) else None
+        run = screen.run_action
         items = [
             PaletteCommand("Add a parcel", "Watch a new tracking number", partial(run, ACTION_ADD)),
             PaletteCommand("Show the keys", "Every key binding, as remapped in [keys]",
@@ -140,7 +138,7 @@ class ActionCommands(Provider):
             items.append(PaletteCommand(
                 f"Theme: {name}", "The theme in use" if name == current
                 else "Switch to this theme and save it in the config",
-                partial(run, f"{ACTION_SET_THEME}({name!r})")))
+                partial(app.run_action, f"{ACTION_SET_THEME}({name!r})")))
         return items
 
     def _show_config_location(self, host: PaletteHost) -> None:

@@ -33,7 +33,7 @@ class FilterBar(Horizontal):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.back", "Clear filter", id="filter.clear"),
+        Binding("escape", "screen.back", "Clear filter", id="filter.clear"),
         Binding("enter", "done", "Keep filter", id="filter.done"),
     ]
 

@@ -1,61 +1,75 @@
-"""What the monitor's actions need from the app: a small typed interface, so the actions
-(`emstui.tui.actions`) never import the app module and never touch its private state."""
+"""The typed interfaces between the app, the main screen and its actions: what the screen and
+the actions need from the app (`MonitorHost`), and what the actions need from the screen
+(`ParcelsView`), so none of them imports the app module or touches another's private state.
+
+Plain Textual App calls (push_screen, copy_to_clipboard, call_from_thread, bell, exit) go
+through `Screen.app`; only what emstui's app adds is declared here.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from datetime import tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from emstui.config import Config, Parcel
 from emstui.config.keeper import ConfigDiff, ConfigKeeper
-from emstui.core.clock import Clock
-from emstui.engine.engine import RefreshEngine
-from emstui.store import Store
+from emstui.services import Services
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
+    from textual.app import App
+    from textual.worker import Worker
 
-    from emstui.tui.filterbar import FilterBar
     from emstui.tui.widgets.parcel_table import ParcelTable
 
 
 class MonitorHost(Protocol):
-    """The app as its actions see it (`EmstuiApp` is the one implementation)."""
+    """The app as the main screen sees it (`EmstuiApp` is the one implementation)."""
 
-    clock: Clock
-    store: Store
-    engine: RefreshEngine
+    services: Services
     keeper: ConfigKeeper
-    keeper_lock: threading.Lock
+    keeper_lock: threading.Lock  # held while the config file is read or written
     tz: tzinfo
-    banner: str
-    show_archived: bool
+    banner: str | None  # about this session (the demo): shown in `?` help
+    badge: str | None  # a word or two in the header ("DEMO")
+    start_engine: bool  # False in tests and benchmarks: nothing refreshes by itself
+    tick_seconds: float
     refresh_paused: bool
-    filter_text: str
-    theme: str
 
     @property
     def config(self) -> Config: ...
+
+    def config_location(self) -> Path: ...
+    def pause_engine(self) -> None: ...
+    def resume_engine(self) -> None: ...
+
+    def edit_config(self, change: Callable[[Config], object], *, done: str = "",
+                    after: Callable[[], None] | None = None) -> None:
+        """Apply `change` to the config file (atomic, conflict-checked) in a thread worker;
+        then `config_edited`."""
+        ...
+
+    def config_edited(self, config: Config, outside: ConfigDiff | None, *, done: str = "",
+                      after: Callable[[], None] | None = None) -> None:
+        """An edit was saved (on the UI thread): put it in force, say `done`, run `after`."""
+        ...
+
+
+class ParcelsView(Protocol):
+    """The main screen as its actions see it (`MainScreen` is the one implementation)."""
+
+    show_archived: bool
+
+    @property
+    def app(self) -> App[Any]: ...
+    @property
+    def highlighted(self) -> str | None: ...
     @property
     def table(self) -> ParcelTable: ...
-    @property
-    def filter_bar(self) -> FilterBar: ...
-    @property
-    def focused(self) -> Widget | None: ...
-    @property
-    def available_themes(self) -> dict[str, Any]: ...
 
     def parcel(self, number: str) -> Parcel: ...
-    def resume_engine(self) -> None: ...
-    def show_changes(self, *, rebuild_all: bool = False) -> None: ...
-    def config_applied(self, config: Config, outside: ConfigDiff | None) -> None: ...
     def jump_to(self, number: str) -> None: ...
     def notify(self, message: str, **kwargs: Any) -> None: ...
-    def push_screen(self, screen: Any, callback: Callable[[Any], None] | None = None,
-                    **kwargs: Any) -> Any: ...
-    def call_from_thread(self, callback: Callable[..., Any], *args: Any,
-                         **kwargs: Any) -> Any: ...
-    def copy_to_clipboard(self, text: str) -> None: ...
-    def exit(self, *args: Any, **kwargs: Any) -> None: ...
+    def run_worker(self, work: Any, **kwargs: Any) -> Worker[Any]: ...

@@ -124,7 +124,7 @@ SPECS: tuple[BindingSpec, ...] = (
           "Copy the tracking number to the clipboard", show=False),
     _spec("pause", "p", "toggle_pause", "Pause", "global",
           "Pause or resume automatic refreshing", show=False),
-    _spec("palette", "ctrl+p", "command_palette", "Palette", "global",
+    _spec("palette", "ctrl+p", "app.command_palette", "Palette", "global",
           "Palette: jump to a parcel, run an action", show=False, priority=True),
     _spec("focus_next", "tab", "app.focus_next", "Next pane", "global",
           "Move the focus to the next pane", show=False),
@@ -132,8 +132,8 @@ SPECS: tuple[BindingSpec, ...] = (
           "Move the focus to the previous pane", show=False),
     _spec("back", "escape", "back", "Back", "global",
           "Back to the table; clear the filter", show=False),
-    _spec("quit", "q", "quit", "Quit", "global", "Quit emstui"),
-    _spec("quit_anywhere", "ctrl+q", "quit", "Quit", "global",
+    _spec("quit", "q", "app.quit", "Quit", "global", "Quit emstui"),
+    _spec("quit_anywhere", "ctrl+q", "app.quit", "Quit", "global",
           "Quit, even from a text field", show=False, priority=True),
     # Parcel table (DataTable actions).
     _spec("cursor_down", "j,down", "cursor_down", "Down", "table", "Next parcel", show=False),
@@ -144,7 +144,7 @@ SPECS: tuple[BindingSpec, ...] = (
     _spec("page_down", "pagedown", "page_down", "Page down", "table", "One page down",
           show=False),
     _spec("page_up", "pageup", "page_up", "Page up", "table", "One page up", show=False),
-    _spec("focus_detail", "enter", "app.focus_detail", "Details", "table",
+    _spec("focus_detail", "enter", "screen.focus_detail", "Details", "table",
           "Move the focus to the detail panel"),
     # Detail panel (VerticalScroll actions).
     _spec("scroll_down", "j,down", "scroll_down", "Down", "detail", "Scroll down", show=False),

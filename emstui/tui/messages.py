@@ -1,4 +1,4 @@
-"""Typed Textual messages that cross into the app from the refresh engine and the dialogs.
+"""Typed Textual messages that reach the main screen from the refresh engine and the palette.
 
 The parcel table's own `ParcelTable.ParcelHighlighted` lives with the widget
 (`emstui.tui.widgets.parcel_table`) and is not repeated here.
@@ -14,8 +14,8 @@ from emstui.engine.events import Change
 class EngineChange(Message):
     """The refresh engine announced a change (handled as `on_engine_change`).
 
-    The engine's worker posts one per change event, so every change reaches the UI on the
-    app's message loop, in the order the engine produced them.
+    The main screen's engine listener posts one per change event, so every change reaches the
+    screen on its message loop, in the order the engine produced them.
     """
 
     def __init__(self, change: Change) -> None:
@@ -26,7 +26,7 @@ class EngineChange(Message):
 class JumpToParcel(Message):
     """Move the table cursor to this parcel (handled as `on_jump_to_parcel`).
 
-    Posted by the command palette when a parcel is chosen.
+    Posted to the main screen by the command palette when a parcel is chosen.
     """
 
     def __init__(self, number: str) -> None:

@@ -538,8 +538,8 @@ async def test_a_pass_waiting_for_a_rate_limited_source_says_so(store, clock) ->
     p.failures = [RateLimitedError("17track", "HTTP 429", retry_after=1.0)]
     seen: list[str | None] = []
     engine = make_engine(store, clock, {"17track": p}, numbers)
-    engine.listener = lambda change: seen.append(engine.progress_text()) \
-        if isinstance(change, ProviderStateChanged) else None
+    engine.subscribe(lambda change: seen.append(engine.progress_text())
+                     if isinstance(change, ProviderStateChanged) else None)
     await engine.refresh()
     assert seen[0] == "refreshing 0/120 · 17track rate-limited, 120 parcels waiting"
 

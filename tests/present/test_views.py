@@ -10,6 +10,7 @@ import pytest
 from emstui.core.model import ErrorKind, Event, ParcelState, ShipmentFacts, Stage, Status
 from emstui.engine.health import ProviderHealth
 from emstui.present.views import (
+    DEFAULT_SORT,
     GLYPHS,
     NO_VALUE,
     SORT_KEYS,
@@ -24,7 +25,6 @@ from emstui.present.views import (
     format_event_time,
     format_relative,
     make_view,
-    sort_views,
     stage_bar,
     status_order,
     table_text_until,
@@ -43,6 +43,12 @@ class Parcel:
     provider: str | None = None
     archived: bool = False
 
+
+
+def sort_views(views: list[ParcelView], column: str = DEFAULT_SORT, *,
+               reverse: bool = False) -> list[ParcelView]:
+    """The views in the table's order for a sort column (as `ParcelTable` sorts them)."""
+    return sorted(views, key=SORT_KEYS[column], reverse=reverse)
 
 def ago(**kw: float) -> datetime:
     return NOW - timedelta(**kw)

@@ -39,30 +39,31 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def mark_of(app: EmstuiApp, number: str) -> str:
     """The status cell's unseen mark: the dot, or a space."""
-    return app.table.get_cell(number, "status").plain[2]  # " →● transit"
+    return app.main.table.get_cell(number, "status").plain[2]  # " →● transit"
 
 
 async def test_cached_history_fills_the_table_before_any_request(world: World) -> None:
     async with running(world) as (app, _pilot):
         assert world.requests_before_app > 0
         stored = app.store.states()
-        assert app.table.row_count == len(world.parcels)
+        assert app.main.table.row_count == len(world.parcels)
         for number, label, _ in world.parcels:
-            view = app.table.views[number]
+            view = app.main.table.views[number]
             assert view.status is stored[number].status
             assert view.label == label
             last = stored[number].last_event
             assert view.latest_event == (last.description if last else "")
-        assert {v.status for v in app.table.views.values()} >= {Status.DELIVERED,
+        assert {v.status for v in app.main.table.views.values()} >= {Status.DELIVERED,
                                                                 Status.IN_CUSTOMS}
-        assert app.detail.number == app.table.highlighted_number == app.table.order[0]
+        table = app.main.table
+        assert app.main.detail.number == table.highlighted_number == table.order[0]
         assert len(world.sim.requests) == world.requests_before_app  # all from the store
 
 
 async def test_cursor_stays_on_its_parcel_while_a_refresh_changes_statuses_and_resorts(
         world: World) -> None:
     async with running(world) as (app, pilot):
-        table = app.table
+        table = app.main.table
         while table.highlighted_number != TEA:
             await pilot.press("j")
         before = table.order
@@ -77,7 +78,7 @@ async def test_cursor_stays_on_its_parcel_while_a_refresh_changes_statuses_and_r
         assert table.order != before
         assert table.order.index(TEA) != before.index(TEA)  # its row moved...
         assert table.highlighted_number == TEA  # ...and the cursor moved with it
-        assert app.detail.number == TEA
+        assert app.main.detail.number == TEA
         assert "Delivered" in detail_text(app).splitlines()[0]
         assert "Final delivery" in detail_text(app)
 
@@ -88,20 +89,20 @@ async def test_detail_shows_the_highlighted_parcel_after_each_j_and_k(world: Wor
         for key in ("j", "j", "k", "j", "k", "k"):
             await pilot.press(key)
             await pilot.pause()
-            number = app.table.highlighted_number
+            number = app.main.table.highlighted_number
             assert number is not None
             seen.append(number)
-            assert app.detail.number == number
+            assert app.main.detail.number == number
             text = detail_text(app)
             assert spaced(number) in text
             assert world.label(number) in text.splitlines()[0]
-        order = app.table.order
+        order = app.main.table.order
         assert seen == [order[i] for i in (1, 2, 1, 2, 1, 0)]
 
 
 async def test_unseen_events_are_marked_until_the_parcel_is_viewed(world: World) -> None:
     async with running(world) as (app, pilot):
-        table = app.table
+        table = app.main.table
         first, third = table.order[0], table.order[2]
         assert mark_of(app, first) == " "  # highlighted at start-up, so seen
         assert app.store.state(third).unseen_count > 0
@@ -128,7 +129,7 @@ async def test_unseen_events_are_marked_until_the_parcel_is_viewed(world: World)
 
 async def test_hostile_carrier_text_is_shown_literally_and_stays_inert(world: World) -> None:
     async with running(world) as (app, pilot):
-        while app.table.highlighted_number != HOSTILE:
+        while app.main.table.highlighted_number != HOSTILE:
             await pilot.press("j")
         await drain(pilot)
         text = detail_text(app)
@@ -156,14 +157,14 @@ async def test_hostile_carrier_text_is_shown_literally_and_stays_inert(world: Wo
 
 async def test_header_shows_each_provider_backing_off_then_offline(world: World) -> None:
     async with running(world) as (app, pilot):
-        assert "17track ok" in app.header.build().plain
+        assert "17track ok" in app.main.header.build().plain
 
         world.sim.faults.set_error_rate(1.0, statuses=(503,))
         world.clock.advance(2 * 3600)
         report = await app.engine.refresh()
         await drain(pilot)
         assert report.failed
-        header = app.header.build().plain
+        header = app.main.header.build().plain
         assert "17track backing off until" in header
         assert "ems backing off until" in header
 
@@ -172,7 +173,7 @@ async def test_header_shows_each_provider_backing_off_then_offline(world: World)
         world.clock.advance(4 * 3600)
         await app.engine.refresh()
         await drain(pilot)
-        header = app.header.build().plain
+        header = app.main.header.build().plain
         assert "17track offline" in header and "ems offline" in header
         assert "17track offline" in screen_text(app).splitlines()[0]
 
@@ -278,7 +279,7 @@ def test_the_monitor_closes_its_http_clients_and_store_when_it_exits(world: Worl
 async def test_the_minute_tick_rewrites_changed_ages_and_leaves_other_rows_untouched(
         world: World) -> None:
     async with running(world) as (app, pilot):
-        table = app.table
+        table = app.main.table
         await pilot.press("j")
         cursor, order = table.highlighted_number, table.order
         views_before = table.views
@@ -286,7 +287,7 @@ async def test_the_minute_tick_rewrites_changed_ages_and_leaves_other_rows_untou
         cells_before = {number: table.get_row(number) for number in order}
 
         world.clock.advance(60)
-        app._tick()
+        app.main._tick()
         await pilot.pause()
 
         views_after = table.views
@@ -304,6 +305,6 @@ async def test_the_minute_tick_rewrites_changed_ages_and_leaves_other_rows_untou
         assert table.highlighted_number == cursor
 
         rows_after = {number: row_text(app, number) for number in order}
-        app.show_changes(rebuild_all=True)  # every view made afresh at the same time
+        app.main.show_changes(rebuild_all=True)  # every view made afresh at the same time
         await pilot.pause()
         assert {number: row_text(app, number) for number in order} == rows_after

@@ -54,9 +54,9 @@ def backup(world: World) -> Path:
 async def go_to(pilot: Pilot[Any], number: str) -> None:
     """Put the cursor on a parcel (moving with j and k is tested in test_app.py)."""
     app: EmstuiApp = pilot.app  # type: ignore[assignment]
-    assert app.table.highlight(number), f"{number} is not in the table"
+    assert app.main.table.highlight(number), f"{number} is not in the table"
     await drain(pilot)
-    assert app.detail.number == number
+    assert app.main.detail.number == number
 
 
 async def fill(pilot: Pilot[Any], selector: str, text: str) -> None:
@@ -110,7 +110,7 @@ async def test_adding_a_typo_offers_the_right_number_and_saves_it_with_its_label
         assert "EE123456786CN" not in saved
         assert backup(world).read_bytes() == original
         assert asked == [(TEA,)]
-        assert app.table.highlighted_number == TEA
+        assert app.main.table.highlighted_number == TEA
         assert "Added Tea" in notifications(app)
 
         # The engine watches it now: its next pass fetches it into the store.
@@ -119,7 +119,7 @@ async def test_adding_a_typo_offers_the_right_number_and_saves_it_with_its_label
         await drain(pilot)
         assert report.refreshed == {TEA}
         assert app.store.events(TEA)
-        assert app.table.views[TEA].status is app.store.state(TEA).status
+        assert app.main.table.views[TEA].status is app.store.state(TEA).status
 
 
 async def test_editing_saves_the_label_and_note_to_the_file(world: World) -> None:
@@ -137,7 +137,7 @@ async def test_editing_saves_the_label_and_note_to_the_file(world: World) -> Non
         assert saved[CAMERA]["note"] == "Customs wants an invoice"
         assert saved[KYOTO]["label"] == world.label(KYOTO)  # the others are untouched
         assert backup(world).exists()
-        assert app.table.views[CAMERA].label == "Lens for Dad"
+        assert app.main.table.views[CAMERA].label == "Lens for Dad"
         assert "Customs wants an invoice" in detail_text(app)
         assert app.store.events(CAMERA)  # history is keyed by number and stays
         app._poll_config()  # our own save is not mistaken for someone else's
@@ -149,20 +149,20 @@ async def test_archive_hides_a_parcel_A_shows_it_and_unarchive_restores_it(
         world: World) -> None:
     async with running(world) as (app, pilot):
         await go_to(pilot, KYOTO)
-        below = app.table.order[app.table.order.index(KYOTO) + 1]
+        below = app.main.table.order[app.main.table.order.index(KYOTO) + 1]
         await pilot.press("x")
         await settle(pilot)
         assert parcels_in_file(world.config_file)[KYOTO]["archived"] is True
-        assert KYOTO not in app.table.order
-        assert app.table.highlighted_number == below  # the cursor went to its neighbour
-        assert app.detail.number == below
+        assert KYOTO not in app.main.table.order
+        assert app.main.table.highlighted_number == below  # the cursor went to its neighbour
+        assert app.main.detail.number == below
         assert ("Archived Ceramics from Kyoto (A shows archived parcels)"
                 in notifications(app))
         assert app.store.events(KYOTO)  # archiving keeps the history
 
         await pilot.press("A")
         await drain(pilot)
-        assert KYOTO in app.table.order
+        assert KYOTO in app.main.table.order
         await go_to(pilot, KYOTO)
         await pilot.press("r")
         assert notifications(app)[-1].startswith("Archived parcels are not refreshed")
@@ -173,7 +173,7 @@ async def test_archive_hides_a_parcel_A_shows_it_and_unarchive_restores_it(
 
         await pilot.press("A")  # hide archived again: nothing is archived now
         await drain(pilot)
-        assert KYOTO in app.table.order
+        assert KYOTO in app.main.table.order
 
 
 async def test_remove_asks_first_then_keeps_or_purges_the_history(world: World) -> None:
@@ -187,15 +187,15 @@ async def test_remove_asks_first_then_keeps_or_purges_the_history(world: World) 
         assert not isinstance(app.screen, ConfirmRemoveScreen)
         assert world.config_file.read_bytes() == original  # cancelled: nothing written
         assert not backup(world).exists()
-        assert SEOUL in app.table.order
+        assert SEOUL in app.main.table.order
 
         await pilot.press("d")
         await pilot.press("y")
         await settle(pilot)
         assert SEOUL not in parcels_in_file(world.config_file)
         assert KYOTO in parcels_in_file(world.config_file)
-        assert SEOUL not in app.table.order
-        assert app.detail.number == app.table.highlighted_number  # on the neighbour now
+        assert SEOUL not in app.main.table.order
+        assert app.main.detail.number == app.main.table.highlighted_number  # on the neighbour now
         assert app.store.events(SEOUL)  # history kept
         assert "Removed Skincare from Seoul (history kept)" in notifications(app)
 
@@ -219,7 +219,7 @@ async def test_filter_by_label_then_sort_keeps_the_cursor_and_escape_clears(
         world: World) -> None:
     original = world.config_file.read_bytes()
     async with running(world) as (app, pilot):
-        table = app.table
+        table = app.main.table
         await pilot.press("slash")
         await pilot.press("c", "a")  # typed into the filter, not taken as "copy"
         await drain(pilot)
@@ -235,16 +235,16 @@ async def test_filter_by_label_then_sort_keeps_the_cursor_and_escape_clears(
         assert table.sort_column == "age"
         assert notifications(app)[-1] == "Sorted by last scan"  # as the column header says
         assert table.order == [HOSTILE, SEOUL, CAMERA, PHONE]
-        assert table.highlighted_number == CAMERA and app.detail.number == CAMERA
+        assert table.highlighted_number == CAMERA and app.main.detail.number == CAMERA
 
         await pilot.press("S")  # reversed
         await drain(pilot)
         assert table.order == [PHONE, CAMERA, SEOUL, HOSTILE]
-        assert table.highlighted_number == CAMERA and app.detail.number == CAMERA
+        assert table.highlighted_number == CAMERA and app.main.detail.number == CAMERA
 
         await pilot.press("escape")
         await drain(pilot)
-        assert app.filter_text == "" and not app.filter_bar.display
+        assert app.main.filter_text == "" and not app.main.filter_bar.display
         assert set(table.order) == set(FLOW)
         assert table.highlighted_number == CAMERA
     assert world.config_file.read_bytes() == original  # viewing changes are not saved
@@ -253,7 +253,7 @@ async def test_filter_by_label_then_sort_keeps_the_cursor_and_escape_clears(
 async def test_refresh_while_the_source_backs_off_says_when_the_next_attempt_is(
         world: World) -> None:
     async with running(world) as (app, pilot):
-        number = app.table.highlighted_number
+        number = app.main.table.highlighted_number
         assert number is not None
         known = app.store.state(number)
         world.sim.faults.set_error_rate(1.0, statuses=(503,))
@@ -316,8 +316,8 @@ async def test_a_config_changed_on_disk_is_reloaded_and_announced(world: World) 
                       lambda c: add_parcel(c, BOOTS, label="Boots (added in vim)"), expected=None)
         app._poll_config()
         await drain(pilot)
-        assert BOOTS in app.table.order
-        assert app.table.views[BOOTS].label == "Boots (added in vim)"
+        assert BOOTS in app.main.table.order
+        assert app.main.table.views[BOOTS].label == "Boots (added in vim)"
         assert any(n.startswith("Config changed on disk: Reloaded config.toml: 1 added")
                    for n in notifications(app))
         # The engine watches the new parcel too: its next pass stores it.
@@ -345,7 +345,7 @@ async def test_an_in_app_edit_after_a_change_on_disk_is_applied_on_top(world: Wo
         assert saved[CAMERA]["note"] == "Invoice sent on Monday"
         assert saved[CAMERA]["label"] == "Lens for Dad"  # and ours is on top
         assert "Boots (added in vim)" in backup(world).read_text()
-        assert BOOTS in app.table.order
+        assert BOOTS in app.main.table.order
         assert "Invoice sent on Monday" in detail_text(app)
         assert any("had changed on disk (1 added, 1 edited); your edit was applied on top" in n
                    for n in notifications(app))
@@ -368,7 +368,7 @@ async def test_parcels_delivered_long_ago_are_archived_after_a_pass_with_one_toa
             assert saved[TEA]["archived"] is True
             assert not saved[CAMERA].get("archived")
             assert backup(world).exists()
-            assert TEA not in app.table.order
+            assert TEA not in app.main.table.order
             toasts = [n for n in notifications(app) if n.startswith("Archived")]
             assert toasts == ["Archived 1 parcel delivered or returned more than 2d ago: "
                               f"{world.label(TEA)} (A shows archived parcels)"]

@@ -65,5 +65,5 @@ async def test_demo_config_tracks_every_demo_parcel_on_the_simulator(sim: SimSer
                     watch_config=False)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
-        assert app.table.row_count == len(demo)
+        assert app.main.table.row_count == len(demo)
     services.store.close()

@@ -77,7 +77,8 @@ def showing(number: str, *keys: str) -> Callable[[Pilot[Any]], Any]:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app: EmstuiApp = pilot.app  # type: ignore[assignment]
-        assert app.table.highlight(number)
+        await pilot.pause()  # the main screen composes after the app has started
+        assert app.main.table.highlight(number)
         await pilot.pause()
         await pilot.press(*keys)
 
@@ -135,7 +136,7 @@ async def test_every_row_shows_its_status_word_and_the_start_of_its_latest_event
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        table = app.table
+        table = app.main.table
         rows = [table.render_line(y).text for y in range(1, table.row_count + 1)]
         shown = [table.views[number] for number in table.order]
         assert len(shown) == 12 and all(len(row.rstrip()) <= size[0] for row in rows)
@@ -159,6 +160,7 @@ def test_paste_preview_of_a_block_at_80x24(snap_compare: SnapCompare,
     """3 new numbers, 1 already watched, 1 near miss with its fix, before anything is added."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()  # the main screen composes after the app has started
         await pilot.press("a")
         focused = pilot.app.focused
         assert focused is not None

@@ -3,12 +3,13 @@ through Textual's Pilot."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.command import Hit
+from textual.command import Hit, Provider
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
@@ -20,7 +21,6 @@ from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.messages import JumpToParcel
 from emstui.tui.screens import (
     ConfirmRemoveScreen,
-    ConfirmScreen,
     HelpScreen,
     ParcelDraft,
     ParcelFormScreen,
@@ -368,19 +368,6 @@ async def test_remapped_confirm_key_is_shown_and_works() -> None:
     assert app.results == [RemoveChoice.KEEP_HISTORY]
 
 
-async def test_generic_confirm_returns_true_or_false() -> None:
-    keys = ["y", "n", "escape", "enter"]  # enter: "No" has the focus
-    assert await answers(lambda: ConfirmScreen("Quit?", "Stop?"), keys) == [
-        True, False, False, False]
-
-
-async def test_generic_confirm_shows_text_literally() -> None:
-    app = Harness(ConfirmScreen("Quit [i]now[/i]?", "Stop [b]now[/b]?"))
-    async with app.run_test(size=SIZE):
-        assert text_of(app.screen, "#title") == "Quit [i]now[/i]?"
-        assert text_of(app.screen, "#body") == "Stop [b]now[/b]?"
-
-
 # ---- help -----------------------------------------------------------------------------------
 
 
@@ -505,17 +492,18 @@ async def test_help_closes_with_the_remapped_help_key() -> None:
 # ---- command palette ------------------------------------------------------------------------
 
 
-class PaletteApp(App[None]):
+class PaletteScreen(Screen[None]):
     """Implements PaletteHost and records what the palette asked for."""
 
-    COMMANDS = App.COMMANDS | {ParcelsCommands, ActionCommands}
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        ParcelsCommands, ActionCommands}
 
-    def __init__(self) -> None:
+    def __init__(self, ran: list[str]) -> None:
         super().__init__()
         self.refresh_paused = False
         self.show_archived = False
         self.jumped: list[str] = []
-        self.ran: list[str] = []
+        self.ran = ran
 
     def compose(self) -> ComposeResult:
         yield Static("main")
@@ -536,6 +524,18 @@ class PaletteApp(App[None]):
     def action_toggle_pause(self) -> None:
         self.ran.append("toggle_pause")
 
+
+class PaletteApp(App[None]):
+    """The palette's providers on a PaletteScreen; themes are the app's action."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran: list[str] = []
+        self.main = PaletteScreen(self.ran)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.main
+
     def action_set_theme(self, name: str) -> None:
         self.ran.append(f"theme:{name}")
 
@@ -555,7 +555,7 @@ async def test_parcels_provider_finds_by_label_and_by_number() -> None:
         assert await _hits(provider, "zzzz") == []
         by_number[0].command()
         await pilot.pause()
-        assert app.jumped == ["CP987654321US"]
+        assert app.main.jumped == ["CP987654321US"]
 
 
 async def test_parcel_label_markup_is_shown_literally() -> None:
@@ -577,7 +577,7 @@ async def test_choosing_a_parcel_in_the_palette_posts_jump() -> None:
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.jumped == [VALID]
+        assert app.main.jumped == [VALID]
 
 
 async def test_action_commands_follow_app_state_and_run_actions() -> None:
@@ -586,7 +586,7 @@ async def test_action_commands_follow_app_state_and_run_actions() -> None:
         provider = ActionCommands(app.screen)
         (pause,) = await _hits(provider, "pause refreshing")
         assert pause.text == "Pause refreshing"
-        app.refresh_paused = True
+        app.main.refresh_paused = True
         assert [h.text for h in await _hits(provider, "resume")] == ["Resume refreshing"]
         (add,) = await _hits(provider, "add a parcel")
         await add.command()

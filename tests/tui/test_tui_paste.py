@@ -115,8 +115,8 @@ async def test_a_pasted_block_is_previewed_then_its_new_numbers_added_in_one_wri
         assert notifications(app)[-1] == (
             "Added 3 parcels; 1 already watched; 1 near miss not added: "
             f"{NEAR_MISS} (did you mean EE123456785CN?)")
-        assert {TEA, KYOTO, SEOUL} <= set(app.table.views)
-        assert app.table.highlighted_number == TEA
+        assert {TEA, KYOTO, SEOUL} <= set(app.main.table.views)
+        assert app.main.table.highlighted_number == TEA
 
 
 # ---- the dialog alone (no monitor needed) ------------------------------------------------------

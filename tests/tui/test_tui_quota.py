@@ -40,9 +40,9 @@ async def test_header_shows_the_quota_another_process_asked_for_without_asking_a
     await ask_from_another_process(world)
     assert quota_calls(world) == 1
     async with running(world) as (app, _pilot):
-        header = app.header.build().plain
+        header = app.main.header.build().plain
         assert "quota 10000" in header  # asked before this pass registered anything
-        app.check_quota()  # within the hour: the remembered answer stands
+        app.main.check_quota()  # within the hour: the remembered answer stands
         await app.workers.wait_for_complete()
         assert quota_calls(world) == 1
 
@@ -50,8 +50,8 @@ async def test_header_shows_the_quota_another_process_asked_for_without_asking_a
 async def test_header_warns_when_the_quota_runs_low(world: World) -> None:
     world.sim.track17.set_quota(len(world.parcels) + 8)
     async with running(world) as (app, pilot):  # the first pass registers every parcel
-        assert "quota" not in app.header.build().plain
-        app.check_quota()
+        assert "quota" not in app.main.header.build().plain
+        app.main.check_quota()
         await app.workers.wait_for_complete()
         await drain(pilot)
         assert quota_calls(world) == 1
@@ -61,7 +61,7 @@ async def test_header_warns_when_the_quota_runs_low(world: World) -> None:
 async def test_header_says_when_the_quota_is_used_up(world: World) -> None:
     world.sim.track17.set_quota(len(world.parcels))
     async with running(world) as (app, pilot):
-        app.check_quota()
+        app.main.check_quota()
         await app.workers.wait_for_complete()
         await drain(pilot)
         assert "quota used up" in screen_text(app).splitlines()[0]

@@ -25,7 +25,9 @@ from emstui.tui.widgets import (
     DetailPanel,
     ParcelTable,
 )
-from emstui.tui.widgets.parcel_table import COLUMN_KEYS, compute_widths
+from emstui.tui.widgets.column_widths import compute_widths
+from emstui.tui.widgets.datatable_fastpath import supported
+from emstui.tui.widgets.parcel_table import COLUMN_KEYS
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -201,6 +203,27 @@ async def test_removing_rows_above_the_cursor_keeps_it_on_its_parcel(fast_paths:
         assert app.highlighted[-1] == number(20)
 
 
+def test_fast_paths_are_for_the_textual_releases_they_were_measured_on() -> None:
+    assert supported("8.2.8") and supported("8.2.0")
+    assert not supported("8.3.0") and not supported("8.1.9") and not supported("9.0.0a1")
+
+
+async def test_another_textual_release_gets_the_public_api_path(monkeypatch: Any) -> None:
+    monkeypatch.setattr("textual.__version__", "9.0.0")
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(30)
+        table = await started(pilot, items)
+        assert not table.fast_paths
+        table.move_cursor(row=10)
+        kept = [v for i, v in enumerate(items) if i % 2 == 0]
+        table.apply([*kept[:-1], replace(kept[-1], label="Renamed")])
+        await pilot.pause()
+        assert table.order == [v.number for v in kept]
+        assert "Renamed" in table.get_cell(kept[-1].number, "label").plain
+        assert table.highlighted_number == number(10)
+
+
 @pytest.mark.parametrize("fast_paths", [True, False], ids=["bulk", "remove_row"])
 async def test_removing_many_rows_leaves_a_consistent_table(fast_paths: bool) -> None:
     app = TableApp()
@@ -367,11 +390,11 @@ async def test_new_colours_reach_rows_off_screen_when_they_are_drawn() -> None:
         # Only the rows on screen were re-rendered (a focus change restyles too: 5000 rows
         # each time would stall every tab); the rest wait until they are drawn.
         assert cell_colour(table, number(0), "status") == "#abcdef"
-        assert last in table._stale_rows
+        assert last in table.stale_rows
         table.scroll_end(animate=False)
         await pilot.pause()
         await pilot.pause()
-        assert last not in table._stale_rows
+        assert last not in table.stale_rows
         assert cell_colour(table, last, "status") == "#abcdef"
         line = next(line for line in table_lines(table) if last in line)
         glyph = next(s for s in table.render_line(table_lines(table).index(line))

@@ -1,14 +1,14 @@
-"""Modal screens: the parcel form, confirmations and the key help."""
+"""Screens: the main screen (`main`, imported from there) and the modal dialogs: the parcel
+form, the remove confirmation, the key help and its legend."""
 
 from __future__ import annotations
 
-from emstui.tui.screens.confirm import ConfirmRemoveScreen, ConfirmScreen, RemoveChoice
+from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
 
 __all__ = [
     "ConfirmRemoveScreen",
-    "ConfirmScreen",
     "HelpScreen",
     "ParcelDraft",
     "ParcelFormScreen",

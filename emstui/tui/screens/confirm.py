@@ -1,4 +1,4 @@
-"""Yes/no dialogs: removing a parcel (keep or purge its history) and a generic confirmation."""
+"""The remove dialog: stop watching a parcel, keeping or purging its history."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from emstui.core import s10
-from emstui.core.sanitize import clean_block, clean_line
+from emstui.core.sanitize import clean_line
 from emstui.tui.keymap import build_bindings, key_hint
 
 _CSS = """
@@ -42,11 +42,6 @@ class RemoveChoice(StrEnum):
 
     KEEP_HISTORY = "keep_history"
     PURGE_HISTORY = "purge_history"
-
-
-def _as_content(text: str | Content) -> Content:
-    """Plain text becomes cleaned, literal Content (never markup, never an escape sequence)."""
-    return text if isinstance(text, Content) else Content(clean_block(text))
 
 
 class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
@@ -108,53 +103,3 @@ class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A generic question: True for yes (y, the yes button), False for no (n, escape)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = list(
-        build_bindings("dialog", ids=("confirm", "deny", "cancel")))
-    DEFAULT_CSS = f"ConfirmScreen {{{_CSS}}}\nConfirmScreen > #dialog {{ border: thick $primary; }}"
-
-    def __init__(self, title: str | Content, body: str | Content, *, yes: str = "Yes",
-                 no: str = "No", name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self._title = _as_content(title)
-        self._body = _as_content(body)
-        self._yes = yes
-        self._no = no
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self._title, id="title")
-            yield Static(self._body, id="body")
-            with Horizontal(id="buttons"):
-                yield Button(Content(self._yes), id="yes", variant="primary",
-                             compact=True)
-                yield Button(Content(self._no), id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-        _label_with_key(self, "#yes", self._yes, "confirm")
-        _label_with_key(self, "#no", self._no, "deny")
-
-    @on(Button.Pressed, "#yes")
-    def _yes_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def _no_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(False)
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-    def action_deny(self) -> None:
-        self.dismiss(False)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,14 +11,12 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual._two_way_dict import TwoWayDict
 from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets._data_table import RowRenderables
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey
 
 from emstui.present.views import (
     DEFAULT_SORT,
@@ -35,71 +33,21 @@ from emstui.present.views import (
     ParcelView,
 )
 from emstui.tui import keymap
+from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, compute_widths
+from emstui.tui.widgets.datatable_fastpath import FastPathTable
 
-__all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable", "compute_widths"]
+__all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable"]
 
 _BOLD = Style(bold=True)
 
 # Columns are declared in `emstui.present.views.TABLE_COLUMNS` (display order, priority, widths).
 COLUMNS: tuple[Column, ...] = TABLE_COLUMNS
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 NUMBER_COLUMN = "number"
-_PAD = 1  # the leading space inside every cell (DataTable cell_padding is 0)
 # Columns whose cells can differ in width; the others always take their one width.
 _MEASURED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.width.min != c.width.max)
-# Least important first (ties: the rightmost first): the order columns are dropped in.
-_DROP_ORDER: tuple[Column, ...] = tuple(
-    sorted(COLUMNS, key=lambda c: (-c.priority, -COLUMN_KEYS.index(c.key))))
 _QUIET_TONES = {"warn": "attention", "alert": "exception"}
 _NEXT_TONES = {"error": "exception", "backoff": "attention"}
 _TEXT = {c.key: c.text for c in COLUMNS}
-
-
-def compute_widths(available: int, natural: Mapping[str, int]) -> dict[str, int]:
-    """Column render widths (0 = hidden) that fit `available` cells.
-
-    Each column wants its widest cell (`natural`) or its title, within its Width's [min, max].
-    While that is too wide, columns that are not core are dropped, least important first, the
-    flexible column counted at its comfortable width. If the core columns still do not fit,
-    they are squeezed (shrink and flex columns down to their minimum) and then dropped, least
-    important first, down to the most important one. Width left over goes back to the squeezed
-    columns in priority order.
-    """
-    want: dict[str, int] = {}
-    floor: dict[str, int] = {}
-    comfortable: dict[str, int] = {}
-    for col in COLUMNS:
-        rule = col.width
-        content = max(natural.get(col.key, rule.min), cell_len(col.title) + 2)
-        want[col.key] = max(rule.min, min(rule.max, content)) + _PAD
-        squeezable = rule.shrink or rule.flex
-        floor[col.key] = rule.min + _PAD if squeezable else want[col.key]
-        comfortable[col.key] = (min(want[col.key], max(rule.comfortable, rule.min) + _PAD)
-                                if rule.flex else want[col.key])
-
-    def total(keys: set[str], sizes: dict[str, int]) -> int:
-        return sum(sizes[k] for k in keys)
-
-    visible = set(COLUMN_KEYS)
-    for col in _DROP_ORDER:
-        if total(visible, comfortable) <= available:
-            break
-        if not col.core:
-            visible.discard(col.key)
-    for col in _DROP_ORDER[:-1]:
-        if total(visible, floor) <= available:
-            break
-        visible.discard(col.key)
-    widths = {key: (floor[key] if key in visible else 0) for key in COLUMN_KEYS}
-    spare = available - sum(widths.values())
-    for col in sorted(COLUMNS, key=lambda c: c.priority):
-        if spare <= 0:
-            break
-        if col.key in visible and widths[col.key] < want[col.key]:
-            grow = min(spare, want[col.key] - widths[col.key])
-            widths[col.key] += grow
-            spare -= grow
-    return widths
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +66,12 @@ def _cell(text: str, style: Style | str = "") -> Text:
     return Text(" " + text, style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
-class ParcelTable(DataTable[Text]):
-    """Parcels as rows keyed by tracking number; feed it `ParcelView`s with `apply`."""
+class ParcelTable(FastPathTable):
+    """Parcels as rows keyed by tracking number; feed it `ParcelView`s with `apply`.
+
+    Where `fast_paths` is True the bulk operations of `FastPathTable` are used (Textual
+    internals, measured and version-guarded there); otherwise DataTable's public API.
+    """
 
     # j/k, g/G, page keys and enter (focus the detail), with ids the user can remap in [keys].
     BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("table"))
@@ -167,15 +119,6 @@ class ParcelTable(DataTable[Text]):
         self._widths: dict[str, int] = {}
         self._posted: str | None = None
         self._posted_once = False
-        # Rows rendered with colours that have changed since (focus, theme): re-rendered when
-        # next drawn, so a focus change costs the visible rows, not all of them.
-        self._stale_rows: set[str] = set()
-        # Work around DataTable's slow bulk paths through its internals (Textual 8.2); the
-        # public API is used instead if they are not what this was written against.
-        self.fast_paths = (isinstance(getattr(self, "_data", None), dict)
-                           and isinstance(getattr(self, "_new_rows", None), set)
-                           and isinstance(getattr(self, "_updated_cells", None), set)
-                           and hasattr(self, "_require_update_dimensions"))
         self.sort_column = DEFAULT_SORT
         self.sort_reverse = False
 
@@ -257,12 +200,9 @@ class ParcelTable(DataTable[Text]):
                     updated += self._update_row(number, view)
                     self._recount_widths(before, view)
             if added and self.fast_paths:
-                # Every new row would be measured cell by cell on idle to size auto-width
-                # columns (~1.5 s for 5000 rows); ours have fixed widths, so skip it.
-                self._new_rows.clear()
+                self.fast_rows_added()  # our columns have set widths: no measuring
             if updated and self.fast_paths:
-                self._update_count += 1  # cells were written directly: one refresh for all
-                self.refresh()
+                self.fast_cells_written()
             self._views = new
             relaid = bool(gone or added or updated) and self._relayout()
             did_sort = self._sort_if_needed()
@@ -298,8 +238,7 @@ class ParcelTable(DataTable[Text]):
                 self._views[view.number] = view
                 resort = resort or sort_key(before) != sort_key(view)
             if updated and self.fast_paths:
-                self._update_count += 1  # cells were written directly: one refresh for all
-                self.refresh()
+                self.fast_cells_written()
             relaid = bool(updated) and self._relayout()
             did_sort = resort and self._sort_if_needed()
             if did_sort:
@@ -353,30 +292,17 @@ class ParcelTable(DataTable[Text]):
             return _cell(view.next_text)
         return _cell(view.next_text, styles["parcel-table--muted"])
 
-    def _get_row_renderables(self, row_index: int) -> RowRenderables:
-        if self._stale_rows and row_index >= 0:
-            key = self._row_locations.get_key(row_index)
-            number = key.value if key is not None else None
-            if number in self._stale_rows:
-                self._stale_rows.discard(number)
-                view = self._views.get(number)
-                if view is not None:
-                    self._update_row(number, view)
-        return super()._get_row_renderables(row_index)
+    def render_stale_row(self, number: str) -> None:
+        view = self._views.get(number)
+        if view is not None:
+            self._update_row(number, view)
 
     def _update_row(self, number: str, view: ParcelView) -> int:
-        self._stale_rows.discard(number)
+        self.stale_rows.discard(number)
+        if self.fast_paths:  # what update_cell does, minus its refresh per cell
+            return self.fast_write_row(
+                number, ((column, self._render(column, view)) for column in COLUMN_KEYS))
         changed = 0
-        if self.fast_paths:
-            # What update_cell does, minus its refresh per cell: apply() refreshes once.
-            row = self._data[RowKey(number)]
-            for column in COLUMN_KEYS:
-                cell = self._render(column, view)
-                key = ColumnKey(column)
-                if cell != row[key]:
-                    row[key] = cell
-                    changed += 1
-            return changed
         for column in COLUMN_KEYS:
             cell = self._render(column, view)
             if cell != self.get_cell(number, column):
@@ -429,42 +355,22 @@ class ParcelTable(DataTable[Text]):
         return True
 
     def _remove_rows(self, numbers: list[str], old_order: list[str]) -> None:
-        """Remove rows; many at once in one pass over the table.
-
-        DataTable.remove_row re-indexes every row on each call, so removing k of n rows costs
-        O(k*n) (500 of 5000 took ~6 s in Textual 8.2.8). The fast path drops the rows from the
-        table's stores and re-indexes once with `sort`, as remove_row would have left them.
-        """
+        """Remove rows; many at once in one pass over the table (`fast_remove_rows`)."""
         if len(numbers) == 1 or not self.fast_paths:
             for number in numbers:
                 self.remove_row(number)
             return
         dropped = set(numbers)
-        for number in numbers:
-            row_key = RowKey(number)
-            del self.rows[row_key]
-            del self._data[row_key]
-            self._new_rows.discard(row_key)
-        self._updated_cells = {c for c in self._updated_cells if c.row_key.value not in dropped}
-        self._require_update_dimensions = True
-        rank = {id(self._data[RowKey(n)][NUMBER_COLUMN]): i
-                for i, n in enumerate(n for n in old_order if n not in dropped)}
-        self.sort(NUMBER_COLUMN, key=lambda cell: rank[id(cell)])
-        self.cursor_coordinate = self.cursor_coordinate  # clamp, as remove_row does
-        self.hover_coordinate = self.hover_coordinate
-        self.refresh(layout=True)
-        self.check_idle()
+        self.fast_remove_rows(numbers, [n for n in old_order if n not in dropped],
+                              NUMBER_COLUMN)
 
     def _sort_if_needed(self) -> bool:
         desired = [v.number for v in sorted(self._views.values(), key=SORT_KEYS[self.sort_column],
                                             reverse=self.sort_reverse)]
         if desired == self.order:
             return False
-        if self.fast_paths and isinstance(getattr(self, "_row_locations", None), TwoWayDict):
-            # The order is already known: set it as DataTable.sort would, without sorting again.
-            self._row_locations = TwoWayDict({RowKey(n): i for i, n in enumerate(desired)})
-            self._update_count += 1
-            self.refresh()
+        if self.fast_paths:
+            self.fast_set_order(desired)
             return True
         # DataTable.sort hands the key function cell values, not row keys: rank the number cells
         # by identity, which is exact whatever they display.
@@ -506,21 +412,17 @@ class ParcelTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for spec in COLUMNS:
-            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.width.min + _PAD)
+            self.add_column(Text(" " + spec.title), key=spec.key, width=spec.width.min + CELL_PAD)
         self._set_titles()
         self._styles = self._read_styles()
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self.apply(pending)
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
-                      layout: bool = True) -> bool:
-        # Set column widths during layout, before this frame renders the rows: on_resize only
-        # runs after the frame, which would then be drawn twice.
-        changed = super()._size_updated(size, virtual_size, container_size, layout)
-        if changed and self._styles:
+    def layout_resized(self) -> None:
+        # Column widths for this frame's rows, set during layout (see FastPathTable).
+        if self._styles:
             self._relayout()
-        return changed
 
     def on_resize(self, event: events.Resize) -> None:
         if self._styles and self._relayout():
@@ -552,15 +454,13 @@ class ParcelTable(DataTable[Text]):
     def _restyle(self) -> None:
         """Rebuild styled cells when the colours changed (theme switch, and every focus change:
         the table's colours follow :focus). Only rows on screen are drawn, so the others are
-        marked and re-rendered when they next are (`_get_row_renderables`)."""
+        marked and re-rendered when they next are (`render_stale_row`)."""
         styles = self._read_styles()
         if styles == self._styles:
             return
         self._styles = styles
-        if self.fast_paths and hasattr(self, "_row_renderable_cache"):
-            self._stale_rows = set(self._views)
-            self._update_count += 1  # the row and line caches are keyed by it
-            self.refresh()
+        if self.fast_paths:
+            self.fast_restyle(self._views)
             return
         with self.app.batch_update():
             for number, view in self._views.items():

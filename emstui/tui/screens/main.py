@@ -1,0 +1,505 @@
+"""The monitor's main screen: the live parcel table, the detail panel, the filter bar and the
+header, kept in step with the refresh engine, and every key that acts on them.
+
+The engine reports through typed change events, posted to this screen as `EngineChange`
+messages. Changes are collected and applied to the table in one keyed diff per frame, so a pass
+that updates hundreds of parcels costs one table update, and the cursor never moves off its
+parcel. The watch-list actions (add, edit, archive, remove, refresh, pause) are
+`emstui.tui.actions.ParcelActions`, which this screen owns; the app is reached only through
+`emstui.tui.host.MonitorHost`.
+
+Textual trap: a method named `_on_<message>` is a message handler, so the engine listener must
+not be called `_on_engine_change`, or every EngineChange re-posts itself forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.command import Provider
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from emstui.config import Config, Parcel
+from emstui.core.model import ParcelState, Status
+from emstui.engine.events import (
+    Change,
+    CycleFinished,
+    ParcelUpdated,
+    ProviderStateChanged,
+    RefreshStarted,
+)
+from emstui.present import eta, quota
+from emstui.present.advice import advise, facts_for
+from emstui.present.eta import Estimate
+from emstui.present.views import (
+    ParcelView,
+    make_view,
+    retime_view,
+    table_text_until,
+)
+from emstui.store import StoreError
+from emstui.tui import keymap
+from emstui.tui.actions import ParcelActions
+from emstui.tui.commands import ActionCommands, ParcelsCommands
+from emstui.tui.filterbar import FilterBar
+from emstui.tui.host import MonitorHost
+from emstui.tui.messages import EngineChange, JumpToParcel
+from emstui.tui.screens.help import HelpScreen
+from emstui.tui.widgets.detail import DetailPanel
+from emstui.tui.widgets.header import AppHeader
+from emstui.tui.widgets.parcel_table import ParcelTable
+
+PROGRESS_SECONDS = 1.0  # the header's time left during a pass
+MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
+# How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
+QUOTA_POLL_SECONDS = 300.0
+
+
+class MainScreen(Screen[None]):
+    """The parcel table and its detail, for the app `host`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("global"))
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        ParcelsCommands, ActionCommands}
+
+    class Ready(Message):
+        """The screen shows the stored parcels and listens to the engine: start refreshing."""
+
+    def __init__(self, host: MonitorHost) -> None:
+        super().__init__()
+        self.host = host
+        services = host.services
+        self.store = services.store
+        self.engine = services.engine
+        self.clock = services.clock
+        self.tz = host.tz
+        self.show_archived = host.config.display.show_archived
+        self.filter_text = ""
+        self.actions = ParcelActions(self, host)
+        self._parcels: dict[str, Parcel] = {}
+        self._states: dict[str, ParcelState] = {}
+        self._views: dict[str, ParcelView] = {}
+        # When each view's table text next reads differently as the clock moves (None: never).
+        self._text_until: dict[str, datetime | None] = {}
+        self._estimates: dict[str, Estimate] = {}
+        self._estimates_due = True
+        self._estimate_generation = 0
+        self._refreshing: set[str] = set()
+        self._dirty: set[str] = set()
+        self._all_dirty = True
+        # The (filter, show archived) the table's rows were last chosen for: while it holds,
+        # only the changed rows can enter or leave the table.
+        self._shown_for: tuple[str, bool] | None = None
+        self._apply_pending = False
+        self._status_changes: list[tuple[str, Status | None, Status]] = []
+        self._last_cycle: datetime | None = None
+        self._unsubscribe = lambda: None
+        self._index_parcels(host.config)
+
+    # ---- layout and start-up ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(tz=self.tz, clock=self.clock, badge=self.host.badge, id="header")
+        with Container(id="main"):
+            yield ParcelTable(id="parcels")
+            yield DetailPanel(tz=self.tz, id="detail")
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    @property
+    def config(self) -> Config:
+        return self.host.config
+
+    @property
+    def table(self) -> ParcelTable:
+        return self.query_one("#parcels", ParcelTable)
+
+    @property
+    def detail(self) -> DetailPanel:
+        return self.query_one("#detail", DetailPanel)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#filter", FilterBar)
+
+    @property
+    def header(self) -> AppHeader:
+        return self.query_one("#header", AppHeader)
+
+    def on_mount(self) -> None:
+        # Cached data first, so the table is full before the first request goes out.
+        self._states = self.store.states(self._parcels)
+        checked = [st.last_checked for st in self._states.values() if st.last_checked]
+        self._last_cycle = max(checked) if checked else None  # "last" survives a restart
+        self.header.set_health(self.engine.health().values())
+        self._show_quota()
+        self._apply_changes()
+        if self.table.row_count:
+            self.table.move_cursor(row=0)  # start at the top of the sorted table
+        self.table.focus()
+        self._unsubscribe = self.engine.subscribe(self.engine_listener)
+        if self.host.start_engine:
+            self.set_interval(QUOTA_POLL_SECONDS, self.check_quota)
+        self.set_interval(self.host.tick_seconds, self._tick)
+        # The time left and a pause's waiting count move without any parcel changing.
+        self.set_interval(PROGRESS_SECONDS, self._show_progress)
+        self.post_message(self.Ready())
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    # ---- what the actions and the palette use ------------------------------------------------
+
+    def parcel(self, number: str) -> Parcel:
+        return self._parcels[number]
+
+    @property
+    def highlighted(self) -> str | None:
+        return self.table.highlighted_number
+
+    @property
+    def refresh_paused(self) -> bool:
+        return self.host.refresh_paused
+
+    def palette_parcels(self) -> list[tuple[str, str]]:
+        return [(p.number, p.label) for p in self.config.parcels]
+
+    def config_location(self) -> Path:
+        return self.host.config_location()
+
+    def show_changes(self, *, rebuild_all: bool = False) -> None:
+        """Redraw what changed; `rebuild_all` when every row depends on what changed."""
+        if rebuild_all:
+            self._all_dirty = True
+        self._apply_changes()
+
+    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+        self.set_filter(message.text)
+
+    def on_filter_bar_done(self, message: FilterBar.Done) -> None:
+        self.table.focus()
+
+    def _show_quota(self) -> None:
+        """The remembered 17TRACK quota (whoever asked last: this app, cron, doctor)."""
+        source = quota.source_of(self.engine.providers)
+        record = quota.load(self.store, source.account_id) if source is not None else None
+        self.header.set_quota(quota.header_words(record))
+
+    def check_quota(self) -> None:
+        if quota.source_of(self.engine.providers) is not None:
+            self.run_worker(self._refresh_quota(), name="quota", group="quota",
+                            exit_on_error=False)
+
+    async def _refresh_quota(self) -> None:
+        record = await quota.refresh_after_pass(self.store, self.engine.providers,
+                                                self.engine.health(), self.clock.now())
+        self.header.set_quota(quota.header_words(record))
+
+    # ---- parcels, views and the table -----------------------------------------------------
+
+    def _index_parcels(self, config: Config) -> None:
+        self._parcels = {p.number: p for p in config.parcels}
+
+    def _visible(self, parcel: Parcel, view: ParcelView) -> bool:
+        if parcel.archived and not self.show_archived:
+            return False
+        if not self.filter_text:
+            return True
+        needle = self.filter_text.casefold()
+        haystack = (view.label, view.number, view.status_label, view.origin_code,
+                    view.origin_name, view.location, view.latest_event, view.provider)
+        return any(needle in text.casefold() for text in haystack)
+
+    def _rows_stay(self, numbers: set[str]) -> bool:
+        """Whether each of these parcels is in the table exactly when it should be shown."""
+        return all((number in self._parcels
+                    and self._visible(self._parcels[number], self._views[number]))
+                   == self.table.shows(number) for number in numbers)
+
+    def _make_view(self, number: str, now: datetime) -> ParcelView:
+        state, estimate = self._states.get(number), self._estimates.get(number)
+        view = make_view(self._parcels[number], state, now, self.tz,
+                         refreshing=number in self._refreshing, estimate=estimate)
+        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
+        return view
+
+    def _retime_view(self, number: str, now: datetime) -> ParcelView:
+        """The parcel's view at `now`, recomputing only what reads the clock."""
+        state, estimate = self._states.get(number), self._estimates.get(number)
+        view = retime_view(self._views[number], self._parcels[number], state, now, self.tz,
+                           estimate=estimate)
+        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
+        self._views[number] = view
+        return view
+
+    def _start_estimates(self) -> None:
+        """Re-estimate arrivals from the store's history in a thread: it reads every parcel's
+        stage times (~0.7 s at 5000 parcels), which on the UI thread held the first paint and
+        every end of pass. The newest request wins; an older answer arriving late is dropped."""
+        self._estimate_generation += 1
+        generation = self._estimate_generation
+        facts = {n: s.facts for n, s in self._states.items() if n in self._parcels}
+
+        def estimate() -> None:
+            try:
+                fresh = eta.from_store(self.store, facts)
+            except StoreError:
+                return  # keep the last estimates; the store's problem is reported elsewhere
+            self.app.call_from_thread(self._estimates_ready, generation, fresh)
+
+        self.run_worker(estimate, name="estimates", group="estimates", thread=True,
+                        exit_on_error=False)
+
+    def _estimates_ready(self, generation: int, fresh: dict[str, Estimate]) -> None:
+        if generation != self._estimate_generation:
+            return
+        old, self._estimates = self._estimates, fresh
+        changed = {n for n in old.keys() | fresh.keys() if old.get(n) != fresh.get(n)}
+        if changed:
+            self._dirty |= changed
+            self._schedule_apply()
+
+    def _schedule_apply(self) -> None:
+        if not self._apply_pending:
+            self._apply_pending = True
+            self.call_after_refresh(self._apply_changes)
+
+    def _apply_changes(self) -> None:
+        """Rebuild the views that changed and hand the table one keyed diff."""
+        self._apply_pending = False
+        now = self.clock.now()
+        rebuilt = self._all_dirty  # config reloaded or edited, or the clock ticked
+        if self._estimates_due:  # at start, after each pass and each config change
+            self._estimates_due = False
+            self._start_estimates()
+        if self._all_dirty:
+            self._views = {n: self._make_view(n, now) for n in self._parcels}
+            self._all_dirty = False
+        else:
+            for number in self._dirty:
+                if number in self._parcels:
+                    self._views[number] = self._make_view(number, now)
+        dirty, self._dirty = self._dirty, set()
+        shown_for = (self.filter_text, self.show_archived)
+        if not rebuilt and shown_for == self._shown_for and self._rows_stay(dirty):
+            # A refresh batch: costs the rows it changed, not the table.
+            self.table.update_rows(self._views[n] for n in dirty if self.table.shows(n))
+        else:
+            shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
+            self.table.apply(shown)
+            self._shown_for = shown_for
+        current = self.table.highlighted_number
+        if current is None or rebuilt or current in dirty or self.detail.number != current:
+            self._show_detail(current)
+        self._announce_status_changes()
+        self.header.set_refreshing(bool(self.engine.in_flight))
+        self.header.set_progress(self.engine.progress_text())
+        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
+
+    def _show_detail(self, number: str | None) -> None:
+        if number is None or number not in self._parcels:
+            self.detail.show(None, [], [])
+            return
+        state = self._states.get(number)
+        if state is not None and state.unseen_count:
+            self.store.mark_seen(number)
+            fresh = self.store.state(number)
+            if fresh is not None:
+                self._states[number] = state = fresh
+                self._views[number] = self._make_view(number, self.clock.now())
+                self.call_after_refresh(self._reapply)
+        # Its last check and sync ages are not kept current for every row: bring them to now.
+        view = (self._retime_view(number, self.clock.now()) if number in self._views
+                else self._make_view(number, self.clock.now()))
+        events = self.store.events(number)
+        parcel = self._parcels[number]
+        added = (datetime.combine(parcel.added, datetime.min.time(), self.clock.now().tzinfo)
+                 if parcel.added else (state.first_seen if state else None))
+        facts = facts_for(number, status=view.status, stage=view.stage, events=events,
+                          added=added, last_error=state.last_error if state else None,
+                          error_kind=state.error_kind if state else None, note=parcel.note,
+                          eta=self._estimates.get(number)
+                          or eta.source_estimate(state.facts if state else None))
+        self.detail.show(view, events, advise(facts, self.clock.now()))
+
+    def _reapply(self) -> None:
+        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
+        self.table.apply(shown)
+
+    def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
+        self._show_detail(message.number)
+
+    def on_jump_to_parcel(self, message: JumpToParcel) -> None:
+        self.jump_to(message.number)
+
+    def jump_to(self, number: str) -> None:
+        parcel = self._parcels.get(number)
+        if parcel is None:
+            return
+        if parcel.archived and not self.show_archived:
+            self.show_archived = True
+            self._all_dirty = True
+        if self.filter_text:
+            self.clear_filter()
+        self._apply_changes()
+        self.table.highlight(number)
+        self.table.focus()
+
+    def _show_progress(self) -> None:
+        if self.engine.in_flight:
+            self.header.set_progress(self.engine.progress_text())
+
+    def _tick(self) -> None:
+        """The clock moved: recompute only what depends on it (ages, quiet marks, next and last
+        checks, overdue estimates) and hand the table only the rows whose text changed."""
+        if self._all_dirty:  # a full rebuild is on its way: it uses the new time anyway
+            self._schedule_apply()
+            return
+        now = self.clock.now()
+        due = [number for number, until in self._text_until.items()
+               if until is not None and until <= now
+               and number in self._views and number in self._parcels]
+        changed = [self._retime_view(number, now) for number in due]
+        self.table.update_rows(changed)  # the filter reads no clock text: the same rows show
+        self._show_detail(self.table.highlighted_number)  # its ages and advice are "now" too
+        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
+
+    # ---- the engine -------------------------------------------------------------------------
+
+    def engine_listener(self, change: Change) -> None:
+        """Called by the engine (on the app's loop): every change becomes a message."""
+        self.post_message(EngineChange(change))
+
+    def on_engine_change(self, message: EngineChange) -> None:
+        change = message.change
+        if isinstance(change, ParcelUpdated):
+            self._states[change.number] = change.state
+            self._refreshing.discard(change.number)
+            self._dirty.add(change.number)
+            if change.status_changed and change.old_status is not None:
+                self._status_changes.append((change.number, change.old_status,
+                                             change.state.status))
+        elif isinstance(change, RefreshStarted):
+            self._refreshing.update(change.numbers)
+            self._dirty.update(change.numbers)
+        elif isinstance(change, CycleFinished):
+            done = {n for n in self._refreshing if n not in self.engine.in_flight}
+            self._refreshing -= done
+            self._dirty.update(done)  # only those rows lose their "checking…" mark
+            self._last_cycle = change.finished
+            self._estimates_due = True  # deliveries and stages of this pass change them
+            self.actions.auto_archive(self._states)
+            if self.host.start_engine:
+                self.check_quota()  # after a pass, so this pass's registrations are counted
+        elif isinstance(change, ProviderStateChanged):
+            self.header.set_health(change.health)
+        self._schedule_apply()
+
+    def _announce_status_changes(self) -> None:
+        changes, self._status_changes = self._status_changes, []
+        if not changes:
+            return
+        if len(changes) <= MAX_STATUS_TOASTS:
+            for number, old, new in changes:
+                parcel = self._parcels.get(number)
+                name = parcel.title if parcel else number
+                before = old.label if old else "unknown"
+                self.notify(f"{name}: {before} → {new.label}", title="Status changed",
+                            markup=False)
+        else:
+            delivered = sum(1 for _, _, new in changes if new is Status.DELIVERED)
+            extra = f" ({delivered} delivered)" if delivered else ""
+            self.notify(f"{len(changes)} parcels changed status{extra}",
+                        title="Status changed", markup=False)
+        if self.config.display.bell:
+            self.app.bell()
+
+    def config_applied(self, config: Config) -> None:
+        """A new config is in force (an edit, or the file changed on disk): show its parcels."""
+        self._index_parcels(config)
+        if not self.is_mounted:
+            return  # on_mount reads the states of these parcels
+        for number in list(self._states):
+            if number not in self._parcels:
+                del self._states[number]
+        missing = [n for n in self._parcels if n not in self._states]
+        if missing:
+            self._states.update(self.store.states(missing))
+        self._views = {n: v for n, v in self._views.items() if n in self._parcels}
+        self._all_dirty = True
+        self._estimates_due = True
+        self._apply_changes()
+
+    # ---- keys: emstui.tui.actions --------------------------------------------
+
+    def action_add(self) -> None:
+        self.actions.add()
+
+    def action_edit(self) -> None:
+        self.actions.edit()
+
+    def action_archive(self) -> None:
+        self.actions.archive()
+
+    def action_remove(self) -> None:
+        self.actions.remove()
+
+    def action_refresh(self) -> None:
+        self.actions.refresh()
+
+    def action_refresh_all(self) -> None:
+        self.actions.refresh_all()
+
+    def action_toggle_pause(self) -> None:
+        self.actions.toggle_pause()
+
+    # ---- keys: this screen --------------------------------------------------------------------
+
+    def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        self.show_changes(rebuild_all=True)
+        self.notify("Showing archived parcels" if self.show_archived
+                    else "Hiding archived parcels", markup=False)
+
+    def action_sort(self) -> None:
+        self.actions.sort()
+
+    def action_sort_direction(self) -> None:
+        self.actions.sort_direction()
+
+    def action_copy(self) -> None:
+        self.actions.copy()
+
+    def action_filter(self) -> None:
+        self.filter_bar.open(self.filter_text)
+
+    def set_filter(self, text: str) -> None:
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self.show_changes()
+
+    def clear_filter(self) -> None:
+        self.filter_bar.close()
+        self.set_filter("")
+
+    def action_back(self) -> None:
+        if self.filter_text or self.filter_bar.display:
+            self.clear_filter()
+            self.table.focus()
+        elif self.focused is not self.table:
+            self.table.focus()
+
+    def action_focus_detail(self) -> None:
+        self.detail.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.config.keys, note=self.host.banner))
