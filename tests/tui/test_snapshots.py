@@ -111,6 +111,13 @@ def test_main_screen_at_100x30_without_colour(snap_compare: SnapCompare,
     assert snap_compare(make_app(no_color=True), terminal_size=(100, 30))
 
 
+@pytest.mark.parametrize("size", [(120, 35), (80, 24)])
+def test_filter_line_shows_above_the_footer(snap_compare: SnapCompare, app: EmstuiApp,
+                                            size: tuple[int, int]) -> None:
+    # The filter line once docked under the Footer and was never seen while typing.
+    assert snap_compare(app, terminal_size=size, press=["slash", "c", "a"])
+
+
 def test_help_opens_with_the_legend_at_80x24(snap_compare: SnapCompare,
                                              make_app: AppFactory) -> None:
     assert snap_compare(make_app(demo=True), terminal_size=(80, 24), press=["question_mark"])

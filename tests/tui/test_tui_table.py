@@ -309,6 +309,24 @@ async def test_status_change_that_reorders_rows_keeps_the_cursor_on_its_parcel()
         assert table.highlighted_number == number(7) and table.cursor_row == 0
 
 
+async def test_cursor_stays_on_the_first_row_until_the_user_moves_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(5)
+        table = await started(pilot, items[:1])  # the first parcel in, as at start-up
+        items[0] = view(0, hours=30)  # ... which then sorts last as the others arrive
+        table.apply(items)
+        await pilot.pause()
+        assert table.order[-1] == number(0)
+        assert table.cursor_row == 0 and table.highlighted_number == number(1)
+        table.focus()
+        await pilot.press("down")
+        items[2] = view(2, hours=40)  # once the user has moved it, it follows its parcel
+        table.apply(items)
+        await pilot.pause()
+        assert table.highlighted_number == number(2) and table.cursor_row == 4
+
+
 async def test_cursor_moves_post_parcel_highlighted() -> None:
     app = TableApp()
     async with app.run_test(size=(120, 35)) as pilot:

@@ -25,6 +25,7 @@ from textual.command import Provider
 from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from emstui.config import Config, Parcel
@@ -61,6 +62,8 @@ PROGRESS_SECONDS = 1.0  # the header's time left during a pass
 MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
 # How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
 QUOTA_POLL_SECONDS = 300.0
+# The detail follows the cursor once it rests this long: holding j does not rebuild it per row.
+DETAIL_SETTLE_SECONDS = 0.08
 
 
 class MainScreen(Screen[None]):
@@ -102,6 +105,7 @@ class MainScreen(Screen[None]):
         self._status_changes: list[tuple[str, Status | None, Status]] = []
         self._last_cycle: datetime | None = None
         self._unsubscribe = lambda: None
+        self._detail_timer: Timer | None = None
         self._index_parcels(host.config)
 
     # ---- layout and start-up ---------------------------------------------------------------
@@ -315,7 +319,7 @@ class MainScreen(Screen[None]):
             if fresh is not None:
                 self._states[number] = state = fresh
                 self._views[number] = self._make_view(number, self.clock.now())
-                self.call_after_refresh(self._reapply)
+                self.table.update_rows([self._views[number]])  # its unseen mark: one row
         # Its last check and sync ages are not kept current for every row: bring them to now.
         view = (self._retime_view(number, self.clock.now()) if number in self._views
                 else self._make_view(number, self.clock.now()))
@@ -330,12 +334,20 @@ class MainScreen(Screen[None]):
                           or eta.source_estimate(state.facts if state else None))
         self.detail.show(view, events, advise(facts, self.clock.now()))
 
-    def _reapply(self) -> None:
-        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
-        self.table.apply(shown)
-
     def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
-        self._show_detail(message.number)
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_SETTLE_SECONDS, self.settle_detail)
+
+    def settle_detail(self) -> None:
+        """Show the highlighted parcel in the detail now, if it is not shown already (the
+        cursor rested; tests call it instead of waiting)."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        number = self.table.highlighted_number
+        if number is None or number != self.detail.number:
+            self._show_detail(number)
 
     def on_jump_to_parcel(self, message: JumpToParcel) -> None:
         self.jump_to(message.number)
@@ -465,6 +477,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
+        self.table.follow_top = False
         self.show_changes(rebuild_all=True)
         self.notify("Showing archived parcels" if self.show_archived
                     else "Hiding archived parcels", markup=False)
@@ -485,6 +498,7 @@ class MainScreen(Screen[None]):
         if text == self.filter_text:
             return
         self.filter_text = text
+        self.table.follow_top = False  # the user arranged the table: the cursor keeps its parcel
         self.show_changes()
 
     def clear_filter(self) -> None:
@@ -499,6 +513,7 @@ class MainScreen(Screen[None]):
             self.table.focus()
 
     def action_focus_detail(self) -> None:
+        self.settle_detail()
         self.detail.focus()
 
     def action_help(self) -> None:
