@@ -394,6 +394,25 @@ async def test_theme_switch_recolours_status_cells() -> None:
         assert glyph.style.color.triplet.hex == "#abcdef"  # type: ignore[union-attr]
 
 
+async def test_lazy_row_updates_render_rows_when_they_are_drawn() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(300)
+        table = await started(pilot, items)
+        renamed = [replace(v, label=f"Renamed {i:03d}") for i, v in enumerate(items)]
+        stats = table.update_rows(renamed, lazily=True)  # what a pass start does with 5000
+        await pilot.pause()
+        assert stats.updated_cells == 300 and not stats.sorted
+        assert "Renamed 000" in table_lines(table)[1]  # on screen: drawn with its new text
+        assert number(299) in table.stale_rows  # off screen: not rendered yet
+        assert table.views[number(299)].label == "Renamed 299"
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert number(299) not in table.stale_rows
+        assert any("Renamed 299" in line for line in table_lines(table))
+
+
 async def test_new_colours_reach_rows_off_screen_when_they_are_drawn() -> None:
     app = TableApp()
     app.register_theme(Theme("test-b", primary="#336699", dark=True,

@@ -217,13 +217,15 @@ class ParcelTable(FastPathTable):
         self._sync_highlight()
         return ApplyStats(added, len(gone), updated, did_sort, relaid)
 
-    def update_rows(self, views: Iterable[ParcelView]) -> ApplyStats:
+    def update_rows(self, views: Iterable[ParcelView], *, lazily: bool = False) -> ApplyStats:
         """Update rows already in the table whose text may have changed (the clock moved).
 
         Costs what changed, not the table: no diff over every row, no rows added or removed
         (views of parcels not in the table are ignored). Only cells whose content changed are
         written; rows are re-sorted only when a changed row's sort key changed, keeping the
-        cursor on its parcel.
+        cursor on its parcel. `lazily`: rows are rendered when next drawn instead of now, so
+        marking thousands (a pass starting) costs the rows on screen; `updated_cells` then
+        counts the rows marked.
         """
         views = list(views)
         if not self._styles:  # not mounted yet: fold the changes into the pending rows
@@ -235,16 +237,23 @@ class ParcelTable(FastPathTable):
         key = self.highlighted_number
         updated = 0
         resort = False
+        lazily = lazily and self.fast_paths
         with self.app.batch_update():
             for view in views:
                 before = self._views.get(view.number)
                 if before is None or before is view or before == view:
                     continue
-                updated += self._update_row(view.number, view)
+                if lazily:
+                    self.stale_rows.add(view.number)
+                    updated += 1
+                else:
+                    updated += self._update_row(view.number, view)
                 self._recount_widths(before, view)
                 self._views[view.number] = view
                 resort = resort or sort_key(before) != sort_key(view)
-            if updated and self.fast_paths:
+            if updated and lazily:
+                self.fast_mark_stale(())
+            elif updated and self.fast_paths:
                 self.fast_cells_written()
             relaid = bool(updated) and self._relayout()
             did_sort = resort and self._sort_if_needed()
