@@ -13,7 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.theme import Theme
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from emstui.core import s10
 from emstui.core.model import Event, ParcelState, Stage, Status
@@ -524,6 +524,30 @@ async def test_detail_panel_shows_number_facts_events_and_advice() -> None:
         assert "2026-11-20 09:12 site time" in text  # wall time labelled as the site's clock
         assert text.index("FRANKFURT") < text.index("HANGZHOU")  # newest first
         assert "Customs may need documents" in text and "because in customs for 6 days" in words
+
+
+async def test_detail_redraws_only_what_changed_and_lays_out_only_when_it_can_grow() -> None:
+    app = TableApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        detail = app.query_one(DetailPanel)
+        detail.show(view(3), [], [])
+        await pilot.pause()
+        updates: list[tuple[str | None, bool]] = []
+        for box in detail.query(Static):
+            original = box.update
+
+            def spy(content: Any, *, layout: bool = True, box: Any = box,
+                    original: Any = original) -> None:
+                updates.append((box.id, layout))
+                original(content, layout=layout)
+
+            box.update = spy  # type: ignore[method-assign]
+        detail.show(view(3), [], [])  # the minute tick with nothing moved: nothing redrawn
+        assert updates == []
+        detail.show(view(3, label="Parcel 999"), [], [])  # one fact changed, same height
+        assert updates == [("detail-facts", False)]
+        detail.show(view(3, label="X" * 400), [], [])  # a line that wraps: laid out again
+        assert updates[-1] == ("detail-facts", True)
 
 
 async def test_header_shows_provider_health_and_refresh_times() -> None:
