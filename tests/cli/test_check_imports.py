@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from emstui.cli.main import _help_width
+from emstui.cli.parser import _help_width
 
 NOT_FOR_CHECK = ("asyncio", "sqlite3", "logging", "json", "dataclasses", "shutil", "datetime",
                  "pathlib", "emstui.config", "emstui.store", "emstui.engine", "httpx")
