@@ -111,6 +111,13 @@ def test_main_screen_at_100x30_without_colour(snap_compare: SnapCompare,
     assert snap_compare(make_app(no_color=True), terminal_size=(100, 30))
 
 
+def test_marked_rows_at_80x24_without_colour(snap_compare: SnapCompare,
+                                             make_app: AppFactory) -> None:
+    """Three parcels marked with space: the mark is a glyph, the count is in the footer."""
+    assert snap_compare(make_app(no_color=True), terminal_size=(80, 24),
+                        run_before=showing(CAMERA, "space", "space", "space"))
+
+
 def test_help_opens_with_the_legend_at_80x24(snap_compare: SnapCompare,
                                              make_app: AppFactory) -> None:
     assert snap_compare(make_app(demo=True), terminal_size=(80, 24), press=["question_mark"])
