@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from emstui.cli.exitcodes import MEANINGS, ExitCode, markdown_table
-from emstui.cli.main import build_parser
+from emstui.cli.parser import build_parser
 from emstui.tui import keymap
 
 ROOT = Path(__file__).resolve().parent.parent

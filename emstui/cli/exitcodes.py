@@ -6,7 +6,6 @@ return no bare number and that README's table lists exactly these codes and mean
 
 from __future__ import annotations
 
-import textwrap
 from enum import IntEnum
 
 
@@ -44,6 +43,8 @@ MEANINGS: dict[ExitCode, str] = {
 
 def epilog(width: int = 79) -> str:
     """The exit-code table as `emstui --help` prints it, wrapped to `width` columns."""
+    import textwrap  # here: only help needs it, and it compiles patterns on import
+
     rows = [textwrap.fill(text, width, initial_indent=f"  {int(code):>3}  ",
                           subsequent_indent=" " * 7, break_on_hyphens=False)
             for code, text in MEANINGS.items()]

@@ -9,7 +9,9 @@ from emstui.config.edits import (
     check_interval,
     edit_parcel,
     remove_parcel,
+    remove_parcels,
     set_archived,
+    set_archived_parcels,
     set_theme,
 )
 from emstui.config.errors import (
@@ -69,8 +71,10 @@ __all__ = [
     "load_config",
     "original_path",
     "remove_parcel",
+    "remove_parcels",
     "save_config",
     "set_archived",
+    "set_archived_parcels",
     "set_theme",
     "starter_config_text",
     "update_config",

@@ -96,13 +96,30 @@ def archive_parcels(config: Config, numbers: Iterable[str]) -> list[str]:
 
     Numbers no longer in the config are skipped, not an error: the edit may be applied again
     to a file another emstui (or the user) changed meanwhile."""
-    archived = []
+    return set_archived_parcels(config, numbers, True)
+
+
+def set_archived_parcels(config: Config, numbers: Iterable[str], archived: bool) -> list[str]:
+    """Archive (or unarchive) those of `numbers` still watched that are not so already; the
+    ones it changed. Numbers no longer in the config are skipped, as in `archive_parcels`."""
+    changed = []
     for number in numbers:
         index = _index_of(config, number)
-        if index is not None and not config.parcels[index].archived:
-            config.parcels[index].archived = True
-            archived.append(config.parcels[index].number)
-    return archived
+        if index is not None and config.parcels[index].archived != archived:
+            config.parcels[index].archived = archived
+            changed.append(config.parcels[index].number)
+    return changed
+
+
+def remove_parcels(config: Config, numbers: Iterable[str]) -> list[str]:
+    """Remove those of `numbers` still watched; the ones it removed. Numbers no longer in the
+    config are skipped, as in `archive_parcels`."""
+    removed = []
+    for number in numbers:
+        index = _index_of(config, number)
+        if index is not None:
+            removed.append(config.parcels.pop(index).number)
+    return removed
 
 
 def edit_parcel(

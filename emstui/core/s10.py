@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import re
-import string
 import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
@@ -20,6 +18,7 @@ from itertools import product
 from typing import NamedTuple
 
 from emstui.core.countries import country_name
+from emstui.core.lazyre import compiled
 
 WEIGHTS: tuple[int, ...] = (8, 6, 4, 2, 3, 5, 9, 7)
 RESERVED_FIRST_LETTERS = frozenset("JKSTW")
@@ -29,10 +28,9 @@ OTHER_MIN_DIGITS = 6
 OTHER_MAX_LENGTH = 50
 EXAMPLE = "EE123456785CN"
 
-_S10_RE = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
-_TWO_LETTERS_RE = re.compile(r"[A-Z]{2}")
-_ALLOWED = frozenset(string.ascii_uppercase + string.digits)
-_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # string.ascii_uppercase: `string` imports `re`
+_ALLOWED = frozenset(_LETTERS + "0123456789")
+_ASCII_UPPER = str.maketrans(_LETTERS.lower(), _LETTERS)
 # What each of the 13 positions must hold: L = letter, D = digit.
 _TEMPLATE = "LLDDDDDDDDDLL"
 _PART_OF_INDEX = (
@@ -101,6 +99,18 @@ _KIND_OF_FIRST_LETTER: dict[str, ServiceKind] = {
     "M": ServiceKind.M_BAGS,
     **dict.fromkeys("BDNPZ", ServiceKind.DOMESTIC),
 }
+
+
+def _is_letters(text: str, count: int) -> bool:
+    """`text` is `count` ASCII capital letters (the regular expression [A-Z]{count})."""
+    return len(text) == count and text.isascii() and text.isalpha() and text.isupper()
+
+
+def _has_s10_layout(norm: str) -> bool:
+    """[A-Z]{2}[0-9]{9}[A-Z]{2}: two letters, nine digits, two letters, all ASCII. Tested
+    without `re`, which a valid number then never needs (bench/cli_start.py)."""
+    return (len(norm) == S10_LENGTH and norm.isascii() and _is_letters(norm[:2], 2)
+            and norm[2:11].isdigit() and _is_letters(norm[11:], 2))
 
 
 def service_kind(indicator: str) -> ServiceKind:
@@ -194,9 +204,9 @@ def check_digit(serial8: str) -> int:
 def make_number(service: str, serial8: str, country: str) -> str:
     """Build a valid S10 number from its parts, computing the check digit."""
     svc, cc = service.upper(), country.upper()
-    if not _TWO_LETTERS_RE.fullmatch(svc) or svc[0] in RESERVED_FIRST_LETTERS:
+    if not _is_letters(svc, 2) or svc[0] in RESERVED_FIRST_LETTERS:
         raise ValueError(f"service indicator must be two letters, not reserved: {service!r}")
-    if not _TWO_LETTERS_RE.fullmatch(cc):
+    if not _is_letters(cc, 2):
         raise ValueError(f"country code must be two letters: {country!r}")
     return f"{svc}{serial8}{check_digit(serial8)}{cc}"
 
@@ -233,7 +243,7 @@ def _parse(raw: str, allow_other: bool) -> TrackingNumber:
             expected="a tracking number",
             found="",
         )
-    if _S10_RE.fullmatch(norm):  # only letters and digits: nothing foreign to report
+    if _has_s10_layout(norm):  # only letters and digits: nothing foreign to report
         return _parse_s10(raw, norm)
     for index, ch in enumerate(norm):
         if ch not in _ALLOWED:
@@ -263,8 +273,8 @@ def _parse(raw: str, allow_other: bool) -> TrackingNumber:
     )
 
 
-_PREFIX_DIGITS_RE = re.compile(r"([A-Z]{1,4})([0-9]+)")
-_WRAPPED_DIGITS_RE = re.compile(r"([A-Z]{1,4})([0-9]+)([A-Z]{1,4})")
+_PREFIX_DIGITS = r"([A-Z]{1,4})([0-9]+)"
+_WRAPPED_DIGITS = r"([A-Z]{1,4})([0-9]+)([A-Z]{1,4})"
 
 
 def _other_shape(raw: str, norm: str) -> str:
@@ -293,10 +303,10 @@ def _other_shape(raw: str, norm: str) -> str:
         return f"{n} digits: a numeric carrier number (FedEx, DHL and many posts use these)"
     if n == 18 and norm.startswith("1Z"):
         return "1Z and 16 characters: a UPS number"
-    if match := _PREFIX_DIGITS_RE.fullmatch(norm):
+    if match := compiled(_PREFIX_DIGITS).fullmatch(norm):
         return (f"{match.group(1)} and {len(match.group(2))} digits: a carrier prefix and a "
                 "serial (Cainiao LP, SF Express SF, YunExpress YT and others)")
-    if match := _WRAPPED_DIGITS_RE.fullmatch(norm):
+    if match := compiled(_WRAPPED_DIGITS).fullmatch(norm):
         return (f"{match.group(1)}, {len(match.group(2))} digits, {match.group(3)}: letters "
                 "around a serial, as some carriers and consolidators use")
     return f"{n} characters, {digits} of them digits: mixed letters and digits"
@@ -392,7 +402,7 @@ def _s10_shape_error(raw: str, norm: str) -> InvalidNumber:
         )
     if n == S10_LENGTH:
         return _wrong_class_error(raw, norm, _mismatches(norm))
-    if n == S10_LENGTH - 1 and _S10_RE.fullmatch(norm + "X"):
+    if n == S10_LENGTH - 1 and _has_s10_layout(norm + "X"):
         return _error(
             raw,
             norm,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from emstui.core.lazyre import compiled
+
+TYPE_CHECKING = False  # typing's own flag without importing typing (which imports re)
+if TYPE_CHECKING:
+    import re
 
 DESCRIPTION_LIMIT = 500
 LOCATION_LIMIT = 120
@@ -15,7 +20,7 @@ ELLIPSIS = "…"
 # String sequences (OSC, DCS, SOS, PM, APC) run to their terminator; an unterminated one runs to
 # the end of the text, because a terminal would have swallowed that text too. An ESC inside a
 # string sequence ends it (as in real terminals) and is then matched as a sequence of its own.
-_ESCAPE_RE = re.compile(
+_ESCAPE = (
     r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)?"  # OSC ... BEL | ST
     r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x9c|\x1b\\)?"  # DCS/SOS/PM/APC ... ST
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI params intermediates final
@@ -23,7 +28,7 @@ _ESCAPE_RE = re.compile(
 )
 
 # Line breaks of every kind become "\n" before anything else is decided.
-_NEWLINE_RE = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_NEWLINE = r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]"
 
 # Characters that are removed outright:
 # - C0 controls except TAB and LF, DEL, C1 controls (ESC included: a lone ESC left over from a
@@ -35,7 +40,7 @@ _NEWLINE_RE = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 #   ZWJ/ZWNJ can split an emoji sequence or change Persian shaping; for tracking text, width
 #   stability and honesty matter more;
 # - lone surrogates (possible from JSON "\ud800"), which would crash any UTF-8 write.
-_DROP_RE = re.compile(
+_DROP = (
     "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f"
     "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
@@ -45,8 +50,8 @@ _DROP_RE = re.compile(
 # Every character any of the three patterns above can start a match with (or drop): text
 # without one is returned as it is, after one scan instead of three substitutions. In ASCII
 # that is C0 but TAB and LF, and DEL.
-_ASCII_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_ANY_CONTROL_RE = re.compile(
+_ASCII_CONTROL = "[\x00-\x08\x0b-\x1f\x7f]"
+_ANY_CONTROL = (
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"
     "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
@@ -66,13 +71,13 @@ def _to_str(text: object) -> str:
 def _strip_controls(text: str) -> str:
     """Remove escape sequences and invisible characters; normalise line breaks to "\\n"."""
     if text.isascii():
-        if text.isprintable() or not _ASCII_CONTROL_RE.search(text):  # the common cases
+        if text.isprintable() or not compiled(_ASCII_CONTROL).search(text):  # the common cases
             return text
-    elif not _ANY_CONTROL_RE.search(text):
+    elif not compiled(_ANY_CONTROL).search(text):
         return text
-    text = _ESCAPE_RE.sub("", text)
-    text = _NEWLINE_RE.sub("\n", text)
-    return _DROP_RE.sub("", text)
+    text = compiled(_ESCAPE).sub("", text)
+    text = compiled(_NEWLINE).sub("\n", text)
+    return compiled(_DROP).sub("", text)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -127,7 +132,7 @@ def clean_text(text: object) -> str:
 # other format characters, line/paragraph separators, lone surrogates, private "tag" characters.
 # json.dumps escapes C0 itself; with ensure_ascii=False it passes all of these through unchanged.
 # tests/core/test_sanitize.py proves this class covers every Cc, Cf, Zl and Zp code point.
-_JSON_UNSAFE_RE = re.compile(
+_JSON_UNSAFE = (
     "[\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
     "\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
@@ -161,4 +166,4 @@ def json_safe(text: str) -> str:
     if text.isascii() and "\x7f" not in text:  # DEL is the only ASCII character to escape
         return text
     # Outside strings JSON is ASCII, so a match is always inside a string literal.
-    return _JSON_UNSAFE_RE.sub(_json_escape, text)
+    return compiled(_JSON_UNSAFE).sub(_json_escape, text)

@@ -12,14 +12,16 @@ emstui's own colour (SGR `ESC [ n m`, only when `colour_allowed`) and the progre
 
 from __future__ import annotations
 
-import re
-from typing import TextIO
-
+from emstui.core.lazyre import compiled
 from emstui.core.sanitize import clean_text
 
+TYPE_CHECKING = False  # typing's own flag without importing typing (which imports re)
+if TYPE_CHECKING:
+    from typing import TextIO
+
 # The only sequences emstui itself emits: colour and the progress line's carriage return/erase.
-_SGR_RE = re.compile(r"\x1b\[[0-9;]{0,16}m")
-_OWN_CONTROL_RE = re.compile(r"\x1b\[[0-9;]{0,16}m|\r\x1b\[K|\r")
+_SGR = r"\x1b\[[0-9;]{0,16}m"
+_OWN_CONTROL = r"\x1b\[[0-9;]{0,16}m|\r\x1b\[K|\r"
 
 
 class SafeStream:
@@ -35,7 +37,7 @@ class SafeStream:
         """Text in which emstui's own colour codes survive; every other character is cleaned."""
         pieces: list[str] = []
         last = 0
-        for match in _SGR_RE.finditer(text):
+        for match in compiled(_SGR).finditer(text):
             pieces.append(clean_text(text[last:match.start()]))
             pieces.append(match.group())
             last = match.end()
@@ -44,7 +46,7 @@ class SafeStream:
 
     def write_control(self, control: str, text: str = "") -> int:
         """emstui's own terminal control (progress line), then cleaned text."""
-        if not _OWN_CONTROL_RE.fullmatch(control):
+        if not compiled(_OWN_CONTROL).fullmatch(control):
             raise ValueError(f"not one of emstui's own control sequences: {control!r}")
         return self.target.write(control + clean_text(text))
 

@@ -1,4 +1,6 @@
-"""The 17TRACK API v2.2 adapter: register each number once, then poll `gettrackinfo` in batches.
+"""The 17TRACK API v2.2 client: register each number once, then poll `gettrackinfo` in batches,
+and turn the API's envelopes and error codes into results and typed errors. Reading a tracking
+item into a `Tracking` is `emstui.providers.seventeentrack_item`'s job.
 
 Body-level decisions: a body cut short against its Content-Length surfaces as an incomplete read
 (TemporaryError, retry); a body that simply ends early (no length, connection closed) is invalid
@@ -10,16 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from emstui.core import s10
 from emstui.core.clock import Clock
-from emstui.core.model import ErrorKind, Event, Stage, Status, Tracking
-from emstui.core.sanitize import DESCRIPTION_LIMIT, LOCATION_LIMIT, clean_line
-from emstui.core.statusmap import classify_text, status_from_events
-from emstui.core.timeline import event_identity, merge_timelines
-from emstui.core.timeparse import parse_time
+from emstui.core.model import ErrorKind, Tracking
 from emstui.providers.base import (
     AuthenticationError,
     BadResponseError,
@@ -44,16 +42,20 @@ from emstui.providers.http import (
 )
 from emstui.providers.quota import Quota, parse_quota
 from emstui.providers.ratelimit import RateLimiter
-from emstui.providers.seventeentrack_facts import parse_facts
-from emstui.providers.seventeentrack_status import from_17track, stage_from_17track
+from emstui.providers.seventeentrack_item import (
+    PROVIDER_ID,
+    as_code,
+    as_dict,
+    as_list,
+    as_text,
+    parse_item,
+)
 
 if TYPE_CHECKING:
     import httpx
 
 DEFAULT_BASE_URL = "https://api.17track.net/track/v2.2"
-PROVIDER_ID = "17track"
 MAX_BATCH = 40
-MAX_EVENTS = 200
 CHINA_EMS_CARRIER = 3013
 Items = list[dict[str, Any]]
 KEY_SETTING = "[providers.17track] api_key / api_key_env"
@@ -104,46 +106,8 @@ _NUMBER_CODES: dict[int, tuple[ErrorKind, str, bool]] = {
 }
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str | None:
-    """A non-empty string field, or None (17TRACK sends null, "" and numbers interchangeably)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        value = str(value)
-    if isinstance(value, str) and value.strip():
-        return value
-    return None
-
-
-def _code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def _norm(number: Any) -> str | None:
     return number.strip().upper() if isinstance(number, str) and number.strip() else None
-
-
-def _parse_time(raw: str | None) -> tuple[Any, Any]:
-    if not raw:
-        return None, None
-    try:
-        return parse_time(raw)
-    except (ValueError, OverflowError):
-        return None, None
 
 
 def _number_error(code: int | None, server_message: Any = None,
@@ -152,112 +116,10 @@ def _number_error(code: int | None, server_message: Any = None,
         code if code is not None else 0,
         (ErrorKind.REJECTED, "17TRACK rejected this number", True))
     if kind == ErrorKind.REJECTED:
-        said = safe_excerpt(_s(server_message) or "", secrets, limit=120)
+        said = safe_excerpt(as_text(server_message) or "", secrets, limit=120)
         if said:
             message = f"{message}: {said}"
     return NumberError(kind, f"{message} ({code})" if code is not None else message, retryable)
-
-
-def _event(raw: dict[str, Any], provider_label: str) -> Event | None:
-    description = _s(raw.get("description")) or _s(
-        _d(raw.get("description_translation")).get("description")) or ""
-    description = clean_line(description, limit=DESCRIPTION_LIMIT)
-    time_iso = _s(raw.get("time_iso"))
-    time_utc_text = _s(raw.get("time_utc"))
-    time_raw_block = _d(raw.get("time_raw"))
-    raw_parts = [_s(time_raw_block.get(k)) for k in ("date", "time", "timezone")]
-    from_raw = " ".join(p for p in raw_parts if p)
-    time_text = clean_line(time_iso or from_raw or time_utc_text or "", limit=64)
-    if not description and not time_text:
-        return None
-    local, utc = _parse_time(time_text)
-    if local is None and not time_iso and raw_parts[2]:
-        # A zone spelling the parser does not know: keep the wall time, drop the zone.
-        local, utc = _parse_time(clean_line(" ".join(p for p in raw_parts[:2] if p), limit=64))
-    if time_utc_text:
-        utc = _parse_time(clean_line(time_utc_text, limit=64))[1] or utc
-    location = _s(raw.get("location"))
-    if location is None:
-        address = _d(raw.get("address"))
-        location = ", ".join(p for p in (_s(address.get(k)) for k in ("city", "state", "country"))
-                             if p)
-    location = clean_line(location, limit=LOCATION_LIMIT)
-    sub_status = _s(raw.get("sub_status"))
-    key_stage = _s(raw.get("stage"))
-    code, status, stage = classify_text(description)
-    if sub_status:
-        status = from_17track(sub_status.split("_")[0], sub_status)
-    stage = stage_from_17track(sub_status, key_stage) or stage
-    return Event(time_raw=time_text, description=description, location=location,
-                 provider=provider_label, time_local=local, time_utc=utc, code=code,
-                 status=status, stage=stage)
-
-
-def _max_stage(stages: Iterable[Stage | None]) -> Stage | None:
-    reached = [s for s in stages if s is not None]
-    return max(reached, key=lambda s: s.index) if reached else None
-
-
-def parse_item(number: str, item: dict[str, Any]) -> Tracking | NumberError:
-    """One `data.accepted[i]` of gettrackinfo (or a TRACKING_UPDATED webhook's `data`)."""
-    track_info = item.get("track_info")
-    if not isinstance(track_info, dict):
-        return NumberError(ErrorKind.NOT_FOUND,
-                           "17TRACK has no tracking information for this number yet",
-                           retryable=True)
-    latest = _d(track_info.get("latest_status"))
-    raw_status = _s(latest.get("status"))
-    raw_sub = _s(latest.get("sub_status"))
-    raw_status = clean_line(raw_status, limit=64) if raw_status else None
-    raw_sub = clean_line(raw_sub, limit=64) if raw_sub else None
-
-    tracking = _d(track_info.get("tracking"))
-    facts = parse_facts(item, track_info, _l(tracking.get("providers")))
-    legs: list[tuple[Event, ...]] = []
-    carriers: list[str] = []
-    event_hashes: list[str] = []
-    for leg in _l(tracking.get("providers")):
-        leg = _d(leg)
-        about = _d(leg.get("provider"))
-        name = clean_line(_s(about.get("name")) or _s(about.get("alias")) or "", limit=60)
-        if name and name not in carriers:
-            carriers.append(name)
-        label = f"{PROVIDER_ID}:{name}" if name else PROVIDER_ID
-        events = (_event(_d(e), label) for e in _l(leg.get("events"))[:MAX_EVENTS])
-        legs.append(tuple(e for e in events if e is not None))
-        event_hashes.append(str(_code(leg.get("events_hash"))))
-    if not any(legs):
-        latest_event = _event(_d(track_info.get("latest_event")), PROVIDER_ID) \
-            if isinstance(track_info.get("latest_event"), dict) else None
-        legs = [(latest_event,)] if latest_event else []
-    merged = tuple(merge_timelines(*legs))[:MAX_EVENTS] if legs else ()
-
-    if raw_status:
-        status = from_17track(raw_status, raw_sub)
-    elif merged:
-        status = status_from_events(merged)[0]
-    else:
-        status = Status.UNKNOWN
-    milestone_stages = (
-        stage_from_17track(None, _s(m.get("key_stage")))
-        for m in map(_d, _l(track_info.get("milestone")))
-        if _s(m.get("time_utc")) or _s(m.get("time_iso")) or _d(m.get("time_raw")))
-    stage = _max_stage([stage_from_17track(raw_sub, None), *milestone_stages,
-                        *(e.stage for e in merged)])
-    if stage is None:
-        stage = status_from_events(merged)[1] if merged else Stage.NONE
-
-    providers_hash = _code(tracking.get("providers_hash"))
-    if providers_hash is not None:
-        fingerprint = f"p{providers_hash}/e{','.join(event_hashes)}/{raw_status}/{raw_sub}"
-    else:
-        digest = hashlib.sha256(f"{raw_status}/{raw_sub}".encode())
-        for event in merged:
-            digest.update("\x1f".join(event_identity(event)).encode("utf-8") + b"\x1e")
-        fingerprint = digest.hexdigest()[:32]
-    return Tracking(number=number, provider=PROVIDER_ID, status=status, stage=stage,
-                    events=merged, raw_status=raw_status, raw_sub_status=raw_sub,
-                    carriers=tuple(carriers), fingerprint=fingerprint, facts=facts)
 
 
 class SeventeenTrackProvider:
@@ -354,8 +216,8 @@ class SeventeenTrackProvider:
             number = by_norm.get(_norm(item.get("number")) or "")
             if number is None:
                 continue
-            error = _d(item.get("error"))
-            code = _code(error.get("code"))
+            error = as_dict(item.get("error"))
+            code = as_code(error.get("code"))
             if code == ALREADY_REGISTERED:
                 self._registrations.mark_registered(number, self.id, at=now)
             else:
@@ -396,8 +258,8 @@ class SeventeenTrackProvider:
             number = by_norm.get(_norm(item.get("number")) or "")
             if number is None or number in found:
                 continue
-            error = _d(item.get("error"))
-            code = _code(error.get("code"))
+            error = as_dict(item.get("error"))
+            code = as_code(error.get("code"))
             if code == NOT_REGISTERED:
                 unregistered.append(number)
             else:
@@ -435,12 +297,12 @@ class SeventeenTrackProvider:
         accepted, rejected = data.get("accepted", []), data.get("rejected", [])
         if not isinstance(accepted, list) or not isinstance(rejected, list):
             raise self._bad("'accepted' and 'rejected' are not lists", reply)
-        rejected = [_d(r) for r in rejected]
+        rejected = [as_dict(r) for r in rejected]
         for item in rejected:  # an account problem can surface per item, too
-            code = _code(_d(item.get("error")).get("code"))
+            code = as_code(as_dict(item.get("error")).get("code"))
             if code in _AUTH_CODES:
                 raise AuthenticationError(self.id, _AUTH_CODES[code])
-        return [_d(a) for a in accepted], rejected
+        return [as_dict(a) for a in accepted], rejected
 
     async def _post(self, endpoint: str, body: list[dict[str, Any]]
                     ) -> tuple[dict[str, Any], Reply]:
@@ -461,7 +323,7 @@ class SeventeenTrackProvider:
         raise_for_status(reply, provider=self.id, now=self._clock.now(),
                          setting=BASE_URL_SETTING, secrets=secrets)
         envelope = self._decode(reply)
-        code = _code(envelope.get("code"))
+        code = as_code(envelope.get("code"))
         if code is None:
             raise self._bad("the reply has no numeric 'code'", reply)
         if code != 0:
@@ -498,9 +360,9 @@ class SeventeenTrackProvider:
         return envelope if isinstance(envelope, dict) else None
 
     def _envelope_codes(self, envelope: dict[str, Any]) -> list[int]:
-        codes = [_code(envelope.get("code"))]
-        data = _d(envelope.get("data"))
-        codes += [_code(_d(e).get("code")) for e in _l(data.get("errors"))]
+        codes = [as_code(envelope.get("code"))]
+        data = as_dict(envelope.get("data"))
+        codes += [as_code(as_dict(e).get("code")) for e in as_list(data.get("errors"))]
         return [c for c in codes if c is not None and c != 0]
 
     def _envelope_error(self, envelope: dict[str, Any]) -> ProviderError | None:
@@ -517,8 +379,8 @@ class SeventeenTrackProvider:
         return None
 
     def _envelope_message(self, envelope: dict[str, Any]) -> str | None:
-        for error in _l(_d(envelope.get("data")).get("errors")):
-            message = _s(_d(error).get("message"))
+        for error in as_list(as_dict(envelope.get("data")).get("errors")):
+            message = as_text(as_dict(error).get("message"))
             if message:
                 return safe_excerpt(message, (self._key,))
         return None

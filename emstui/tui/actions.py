@@ -1,5 +1,7 @@
 """The main screen's parcel actions: add (one number or a pasted block), edit, archive, remove,
 refresh, pause, sort, copy, and the automatic archiving of parcels delivered long ago.
+Archive, refresh and remove act on the marked parcels when there are any
+(`emstui.tui.bulk_actions`).
 
 `ParcelActions` is owned by the main screen (`emstui.tui.screens.main`), which it sees as a
 `emstui.tui.host.ParcelsView`; it reaches the app only through `emstui.tui.host.MonitorHost`.
@@ -27,6 +29,7 @@ from emstui.core.model import ParcelState
 from emstui.engine.engine import RefreshRequest
 from emstui.present import autoarchive
 from emstui.present.views import TABLE_COLUMNS, format_clock
+from emstui.tui import bulk_actions
 from emstui.tui.batch_add import add_batch
 from emstui.tui.host import MonitorHost, ParcelsView
 from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
@@ -55,6 +58,11 @@ class ParcelActions:
     # ---- refresh ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        if self.view.marks:
+            asked = bulk_actions.refresh(self.host, self.view)
+            if asked is not None:
+                self._say_refresh(*asked)
+            return
         number = self.current()
         if number is None:
             return
@@ -77,7 +85,7 @@ class ParcelActions:
             self.host.pause_engine()
             self.view.notify("Automatic refreshing paused (p resumes).", markup=False)
 
-    def _say_refresh(self, request: RefreshRequest, what: str) -> None:
+    def _say_refresh(self, request: RefreshRequest, what: str, note: str = "") -> None:
         now = self.host.services.clock.now()
         parts = []
         if request.queued:
@@ -91,7 +99,7 @@ class ParcelActions:
         for reason in dict.fromkeys(request.blocked.values()):
             parts.append(reason)
         severity = "warning" if request.blocked or request.waiting else "information"
-        self.view.notify("; ".join(parts) or "Nothing to refresh", severity=severity,
+        self.view.notify(("; ".join(parts) or "Nothing to refresh") + note, severity=severity,
                          markup=False)
 
     # ---- watch list -------------------------------------------------------------------------
@@ -144,6 +152,9 @@ class ParcelActions:
                               done=f"Saved {draft.label or number}")
 
     def archive(self) -> None:
+        if self.view.marks:
+            bulk_actions.archive(self.host, self.view)
+            return
         number = self.current()
         if number is None:
             return
@@ -155,6 +166,9 @@ class ParcelActions:
                               done=f"{verb} {parcel.title}{hint}")
 
     def remove(self) -> None:
+        if self.view.marks:
+            bulk_actions.remove(self.host, self.view)
+            return
         number = self.current()
         if number is None:
             return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from emstui.config import Config, Parcel
 from emstui.config.keeper import ConfigDiff, ConfigKeeper
 from emstui.services import Services
+from emstui.tui.marks import MarkSet
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -61,6 +62,7 @@ class ParcelsView(Protocol):
     """The main screen as its actions see it (`MainScreen` is the one implementation)."""
 
     show_archived: bool
+    marks: MarkSet  # when any, archive, refresh and remove act on these
 
     @property
     def app(self) -> App[Any]: ...
@@ -71,5 +73,6 @@ class ParcelsView(Protocol):
 
     def parcel(self, number: str) -> Parcel: ...
     def jump_to(self, number: str) -> None: ...
+    def clear_marks(self, *, say: bool = False) -> None: ...
     def notify(self, message: str, **kwargs: Any) -> None: ...
     def run_worker(self, work: Any, **kwargs: Any) -> Worker[Any]: ...

@@ -8,10 +8,11 @@ Contexts and where their bindings live:
 
 - ``global``: the App (or the main screen). Actions are ``App.action_<action>``: ``refresh``,
   ``refresh_all``, ``add``, ``edit``, ``remove``, ``archive``, ``toggle_archived``, ``filter``,
-  ``sort``, ``sort_direction``, ``copy``, ``toggle_pause``, ``help``, ``back`` (plus Textual's
+  ``sort``, ``sort_direction``, ``copy``, ``toggle_pause``, ``mark_all``, ``clear_marks``,
+  ``help``, ``back`` (plus Textual's
   own ``quit``, ``command_palette``, ``focus_next``, ``focus_previous``).
 - ``table``: the parcel table (a DataTable); actions are the DataTable's own, except
-  ``app.focus_detail``.
+  ``screen.focus_detail`` and ``screen.toggle_mark``.
 - ``detail``: the detail panel (a VerticalScroll); actions are its own scroll actions.
 - ``dialog``: modal screens; actions are the screen's ``save``, ``cancel``, ``confirm``, ``deny``.
 
@@ -106,13 +107,13 @@ SPECS: tuple[BindingSpec, ...] = (
     _spec("edit", "e", "edit", "Edit", "global",
           "Edit the label, note, interval or provider"),
     _spec("remove", "d", "remove", "Remove", "global",
-          "Stop watching this parcel (asks first)"),
+          "Stop watching it, or the marked (asks first)"),
     _spec("refresh", "r", "refresh", "Refresh", "global",
-          "Refresh the highlighted parcel now"),
+          "Refresh the highlighted or the marked now"),
     _spec("refresh_all", "R", "refresh_all", "Refresh all", "global",
           "Refresh every watched parcel now", show=False),
     _spec("archive", "x", "archive", "Archive", "global",
-          "Archive or unarchive the highlighted parcel", show=False),
+          "(Un)archive the highlighted or the marked", show=False),
     _spec("toggle_archived", "A", "toggle_archived", "Archived", "global",
           "Show or hide archived parcels", show=False),
     _spec("filter", "/", "filter", "Filter", "global",
@@ -130,8 +131,12 @@ SPECS: tuple[BindingSpec, ...] = (
           "Move the focus to the next pane", show=False),
     _spec("focus_previous", "shift+tab", "app.focus_previous", "Previous pane", "global",
           "Move the focus to the previous pane", show=False),
+    _spec("mark_all", "*", "mark_all", "Mark all", "global",
+          "Mark every parcel shown (again: unmark them)", show=False),
+    _spec("clear_marks", "u", "clear_marks", "Unmark all", "global",
+          "Clear every mark, hidden ones too", show=False),
     _spec("back", "escape", "back", "Back", "global",
-          "Back to the table; clear the filter", show=False),
+          "Back to the table; clear filter, then marks", show=False),
     _spec("quit", "q", "app.quit", "Quit", "global", "Quit emstui"),
     _spec("quit_anywhere", "ctrl+q", "app.quit", "Quit", "global",
           "Quit, even from a text field", show=False, priority=True),
@@ -146,6 +151,8 @@ SPECS: tuple[BindingSpec, ...] = (
     _spec("page_up", "pageup", "page_up", "Page up", "table", "One page up", show=False),
     _spec("focus_detail", "enter", "screen.focus_detail", "Details", "table",
           "Move the focus to the detail panel"),
+    _spec("mark", "space", "screen.toggle_mark", "Mark", "table",
+          "Mark or unmark, go down; x r d act on marks"),
     # Detail panel (VerticalScroll actions).
     _spec("scroll_down", "j,down", "scroll_down", "Down", "detail", "Scroll down", show=False),
     _spec("scroll_up", "k,up", "scroll_up", "Up", "detail", "Scroll up", show=False),

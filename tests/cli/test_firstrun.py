@@ -21,7 +21,7 @@ from clihelpers import cli
 
 from emstui.cli import completion
 from emstui.cli.exitcodes import ExitCode
-from emstui.cli.main import build_parser
+from emstui.cli.parser import build_parser
 from emstui.config import HEADER_FIRST_LINE, original_path, starter_config_text
 
 TEA = "EE123456785CN"

@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 
-from emstui.cli.once import OnceRow, RowError, parcel_json, to_json, write_json
+from emstui.cli.once_output import OnceRow, RowError, parcel_json, to_json, write_json
 from emstui.core.model import Event, HealthState, ParcelState, ShipmentFacts, Stage, Status
 from emstui.core.sanitize import json_dumps
 from emstui.engine.health import ProviderHealth

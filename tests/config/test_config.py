@@ -27,8 +27,10 @@ from emstui.config import (
     example_config_text,
     load_config,
     remove_parcel,
+    remove_parcels,
     save_config,
     set_archived,
+    set_archived_parcels,
     set_theme,
     update_config,
 )
@@ -869,3 +871,17 @@ def test_bad_archive_delivered_after_names_the_line_and_the_fix(
     assert error.key == "refresh.archive_delivered_after"
     assert f"{cfg_file}:2: refresh.archive_delivered_after:" in str(error)
     assert fragment in str(error)
+
+
+def test_bulk_archive_unarchive_and_remove_skip_numbers_no_longer_watched(
+        tmp_path: Path) -> None:
+    config = Config(path=tmp_path / "config.toml")
+    add_parcel(config, TEA)
+    add_parcel(config, PARTS)
+    gone = "RR473124829CN"  # removed in the file meanwhile: skipped, not an error
+    assert set_archived_parcels(config, [TEA, gone, PARTS], True) == [TEA, PARTS]
+    assert set_archived_parcels(config, [TEA], True) == []  # already archived
+    assert set_archived_parcels(config, [PARTS, gone], False) == [PARTS]
+    assert [p.archived for p in config.parcels] == [True, False]
+    assert remove_parcels(config, [gone, PARTS]) == [PARTS]
+    assert [p.number for p in config.parcels] == [TEA]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from emstui.core import sanitize
+from emstui.core.lazyre import compiled
 from emstui.core.sanitize import json_dumps
 
 CODE_POINTS = [*range(0x3100), *range(0xD700, 0x10000), *range(0x10FF0, 0x11100),
@@ -13,9 +14,9 @@ CODE_POINTS = [*range(0x3100), *range(0xD700, 0x10000), *range(0x10FF0, 0x11100)
 
 
 def full_path(text: str) -> str:
-    text = sanitize._ESCAPE_RE.sub("", text)
-    text = sanitize._NEWLINE_RE.sub("\n", text)
-    return sanitize._DROP_RE.sub("", text)
+    text = compiled(sanitize._ESCAPE).sub("", text)
+    text = compiled(sanitize._NEWLINE).sub("\n", text)
+    return compiled(sanitize._DROP).sub("", text)
 
 
 def test_text_the_fast_path_keeps_is_text_the_full_path_keeps() -> None:

@@ -296,7 +296,7 @@ async def test_question_mark_opens_help_listing_the_bindings(world: World) -> No
         assert "Status, as the table shows it" in visible and "◈ customs     yellow" in visible
         text = static_text(app, "#context-global")
         assert "  r          refresh  " in text  # each binding's id beside its keys
-        for line in ("Refresh the highlighted parcel now",
+        for line in ("Refresh the highlighted or the marked now",
                      "Watch a number; paste several to add all", "Filter by label",
                      "Quit emstui"):
             assert line in text

@@ -27,9 +27,17 @@ def test_design_default_keys() -> None:
         "sort": ("s",), "sort_direction": ("S",), "copy": ("c",), "help": ("question_mark",),
         "quit": ("q",), "quit_anywhere": ("ctrl+q",), "palette": ("ctrl+p",),
         "focus_next": ("tab",), "focus_previous": ("shift+tab",), "back": ("escape",),
+        "mark": ("space",), "mark_all": ("asterisk",), "clear_marks": ("u",),
     }
     keys = keymap.resolve(None).keys
     assert {bid: keys[bid] for bid in expected} == expected
+
+
+def test_the_mark_keys_are_remappable_and_cannot_take_a_key_in_use() -> None:
+    resolution = keymap.resolve({"mark": "m", "mark_all": "ctrl+a", "clear_marks": "x"})
+    assert resolution.keys["mark"] == ("m",) and resolution.keys["mark_all"] == ("ctrl+a",)
+    assert resolution.keys["clear_marks"] == ("u",)  # x archives: the override is left out
+    assert [p.split(":")[0] for p in resolution.problems] == ['[keys] clear_marks = "x"']
 
 
 def test_build_bindings_applies_override_and_keeps_the_id() -> None:

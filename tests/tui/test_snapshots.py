@@ -81,6 +81,8 @@ def showing(number: str, *keys: str) -> Callable[[Pilot[Any]], Any]:
         assert app.main.table.highlight(number)
         await pilot.pause()
         await pilot.press(*keys)
+        app.main.settle_detail()  # the detail follows a moved cursor on a timer: not racing it
+        await pilot.pause()
 
     return run_before
 
@@ -116,6 +118,13 @@ def test_filter_line_shows_above_the_footer(snap_compare: SnapCompare, app: Emst
                                             size: tuple[int, int]) -> None:
     # The filter line once docked under the Footer and was never seen while typing.
     assert snap_compare(app, terminal_size=size, press=["slash", "c", "a"])
+
+
+def test_marked_rows_at_80x24_without_colour(snap_compare: SnapCompare,
+                                             make_app: AppFactory) -> None:
+    """Three parcels marked with space: the mark is a glyph, the count is in the footer."""
+    assert snap_compare(make_app(no_color=True), terminal_size=(80, 24),
+                        run_before=showing(CAMERA, "space", "space", "space"))
 
 
 def test_help_opens_with_the_legend_at_80x24(snap_compare: SnapCompare,

@@ -393,7 +393,7 @@ async def test_help_shows_each_bindings_id_next_to_its_keys() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         rows = _help_rows(app.screen)
-        assert rows["global: Refresh the highlighted parcel now"] == ("f5", "refresh")
+        assert rows["global: Refresh the highlighted or the marked now"] == ("f5", "refresh")
         assert rows["global: Refresh every watched parcel now"] == ("R", "refresh_all")
         assert rows["table: Next parcel"] == ("j ↓", "cursor_down")
         shown = sorted(binding_id for _keys, binding_id in rows.values())
@@ -412,7 +412,7 @@ async def test_help_lists_every_binding_with_remapped_keys() -> None:
         await pilot.pause()
         lines = _help_lines(app.screen)
         assert len(lines) == len(keymap.SPECS)
-        assert lines["global: Refresh the highlighted parcel now"] == "f5"
+        assert lines["global: Refresh the highlighted or the marked now"] == "f5"
         assert lines["global: Show every key (this list)"] == "f1 ?"
         assert lines["table: Next parcel"] == "j ↓"
         assert lines["dialog: Save the form, or add the pasted numbers"] == "^s"

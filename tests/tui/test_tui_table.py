@@ -203,6 +203,40 @@ async def test_removing_rows_above_the_cursor_keeps_it_on_its_parcel(fast_paths:
         assert app.highlighted[-1] == number(20)
 
 
+@pytest.mark.parametrize("fast_paths", [True, False], ids=["bulk", "update_cell"])
+async def test_a_mark_redraws_one_cell_and_stays_through_updates_and_sorting(
+        fast_paths: bool) -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(30)
+        table = await started(pilot, items)
+        table.fast_paths = fast_paths
+        marks = {number(3)}
+        table.marks = marks
+        rendered: list[tuple[str, str]] = []
+        real = table._render
+
+        def spy(column: str, view: ParcelView) -> Any:
+            rendered.append((view.number, column))
+            return real(column, view)
+
+        table._render = spy  # type: ignore[method-assign]
+        assert table.redraw_marks([number(3), "EE999999999CN"]) == 1  # not shown: skipped
+        assert rendered == [(number(3), "status")]
+
+        def status_cell(i: int) -> str:
+            return table.get_cell(number(i), "status").plain
+
+        assert status_cell(3).startswith("*") and status_cell(4).startswith(" ")
+        table.apply([*items[:3], view(3, hours=4, label="Moved"), *items[4:]])  # updated
+        table.set_sort("label", reverse=True)
+        await pilot.pause()
+        assert status_cell(3).startswith("*") and not status_cell(2).startswith("*")
+        marks.clear()
+        table.redraw_marks([number(3)])
+        assert status_cell(3).startswith(" ")
+
+
 def test_fast_paths_are_for_the_textual_releases_they_were_measured_on() -> None:
     assert supported("8.2.8") and supported("8.2.0")
     assert not supported("8.3.0") and not supported("8.1.9") and not supported("9.0.0a1")

@@ -3,11 +3,12 @@ form, the remove confirmation, the key help and its legend."""
 
 from __future__ import annotations
 
-from emstui.tui.screens.confirm import ConfirmRemoveScreen, RemoveChoice
+from emstui.tui.screens.confirm import ConfirmRemoveMarkedScreen, ConfirmRemoveScreen, RemoveChoice
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.screens.parcel_form import ParcelDraft, ParcelFormScreen
 
 __all__ = [
+    "ConfirmRemoveMarkedScreen",
     "ConfirmRemoveScreen",
     "HelpScreen",
     "ParcelDraft",

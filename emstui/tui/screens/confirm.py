@@ -1,4 +1,5 @@
-"""The remove dialog: stop watching a parcel, keeping or purging its history."""
+"""The remove dialogs: stop watching a parcel, or the marked parcels, keeping or purging their
+history."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.widgets import Button, Checkbox, Static
 from emstui.core import s10
 from emstui.core.sanitize import clean_line
 from emstui.tui.keymap import build_bindings, key_hint
+from emstui.tui.marks import listing, parcels_phrase
 
 _CSS = """
     align: center middle;
@@ -57,20 +59,22 @@ class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
         self.number = number
         self.label = clean_line(label)  # config text may hold escape sequences
 
+    def heading(self) -> str:
+        return "Remove parcel"
+
+    def question(self) -> Content:
+        return Content.assemble(
+            "Stop watching ", (_named(self.number, self.label), "bold"), "?\n",
+            "Its tracking history stays in the local database unless you also delete it.")
+
+    def purge_text(self) -> str:
+        return "Also delete its tracking history"
+
     def compose(self) -> ComposeResult:
-        try:
-            shown = s10.parse(self.number).spaced()
-        except s10.InvalidNumber:
-            shown = self.number
-        named = f"'{self.label}' ({shown})" if self.label else shown
         with Vertical(id="dialog"):
-            yield Static(Content("Remove parcel"), id="title")
-            yield Static(Content.assemble(
-                "Stop watching ", (named, "bold"), "?\n",
-                "Its tracking history stays in the local database unless you also delete it.",
-            ), id="body")
-            yield Checkbox(Content("Also delete its tracking history"), id="purge",
-                           compact=True)
+            yield Static(Content(self.heading()), id="title")
+            yield Static(self.question(), id="body")
+            yield Checkbox(Content(self.purge_text()), id="purge", compact=True)
             with Horizontal(id="buttons"):
                 yield Button(Content("Remove"), id="remove", variant="error", compact=True)
                 yield Button(Content("Cancel"), id="cancel", compact=True)
@@ -103,3 +107,38 @@ class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmRemoveMarkedScreen(ConfirmRemoveScreen):
+    """One question for all the marked parcels: how many, and the first few by name."""
+
+    DEFAULT_CSS = f"ConfirmRemoveMarkedScreen {{{_CSS}}}"
+
+    def __init__(self, parcels: list[tuple[str, str]], *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        """`parcels`: (number, label) of each, in the order they are listed."""
+        first, label = parcels[0]
+        super().__init__(first, label, name=name, id=id, classes=classes)
+        self.parcels = [(number, clean_line(label)) for number, label in parcels]
+
+    def heading(self) -> str:
+        return f"Remove {parcels_phrase(len(self.parcels))}"
+
+    def question(self) -> Content:
+        names = listing(_named(number, label) for number, label in self.parcels)
+        return Content.assemble(
+            "Stop watching the ", (f"{parcels_phrase(len(self.parcels))} marked", "bold"), "?\n",
+            *(f"  {name}\n" for name in names),
+            "Their tracking history stays in the local database unless you also delete it.")
+
+    def purge_text(self) -> str:
+        return "Also delete their tracking history"
+
+
+def _named(number: str, label: str) -> str:
+    """"'Tea' (EE 123 456 785 CN)", or the spaced number alone."""
+    try:
+        shown = s10.parse(number).spaced()
+    except s10.InvalidNumber:
+        shown = clean_line(number)
+    return f"'{label}' ({shown})" if label else shown

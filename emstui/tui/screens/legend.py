@@ -18,12 +18,14 @@ from emstui.present.views import (
     UNSEEN_MARK,
     status_order,
 )
+from emstui.tui.marks import MARK_GLYPH
 
 SAMPLE_WIDTH = 14  # "» delivering" and "↻ retry 14:05" fit
 COLOUR_WIDTH = 8  # "magenta"
 
 # (sample, the CSS variable colouring it or "", what it means), as the table shows them.
 MARKS: tuple[tuple[str, str, str], ...] = (
+    (f"{MARK_GLYPH}→ transit", "accent", "marked (space): x, r and d act on the marked"),
     (UNSEEN_MARK, "accent", "new events since you last looked at the parcel"),
     (f"9d 8h {QUIET_MARKS['warn']}", "status-attention",
      "last scan: quiet longer than usual at this stage"),

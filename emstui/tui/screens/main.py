@@ -26,7 +26,6 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from emstui.config import Config, Parcel
 from emstui.core.model import ParcelState, Status
@@ -53,9 +52,11 @@ from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.filterbar import FilterBar
 from emstui.tui.host import MonitorHost
+from emstui.tui.marks import MarkSet, count_text, parcels_phrase
 from emstui.tui.messages import EngineChange, JumpToParcel
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.widgets.detail import DetailPanel
+from emstui.tui.widgets.footer import MarksFooter
 from emstui.tui.widgets.header import AppHeader
 from emstui.tui.widgets.parcel_table import ParcelTable
 
@@ -88,6 +89,7 @@ class MainScreen(Screen[None]):
         self.show_archived = host.config.display.show_archived
         self.filter_text = ""
         self.actions = ParcelActions(self, host)
+        self.marks = MarkSet()  # x, r and d act on these when there are any
         self._parcels: dict[str, Parcel] = {}
         self._states: dict[str, ParcelState] = {}
         self._views: dict[str, ParcelView] = {}
@@ -118,7 +120,7 @@ class MainScreen(Screen[None]):
             yield ParcelTable(id="parcels")
             yield DetailPanel(tz=self.tz, id="detail")
         yield FilterBar(id="filter")
-        yield Footer()
+        yield MarksFooter()
 
     @property
     def config(self) -> Config:
@@ -140,6 +142,10 @@ class MainScreen(Screen[None]):
     def header(self) -> AppHeader:
         return self.query_one("#header", AppHeader)
 
+    @property
+    def footer(self) -> MarksFooter:
+        return self.query_one(MarksFooter)
+
     def on_mount(self) -> None:
         # Cached data first, so the table is full before the first request goes out.
         self._states = self.store.states(self._parcels)
@@ -147,6 +153,7 @@ class MainScreen(Screen[None]):
         self._last_cycle = max(checked) if checked else None  # "last" survives a restart
         self.header.set_health(self.engine.health().values())
         self._show_quota()
+        self.table.marks = self.marks
         self._apply_changes()
         if self.table.row_count:
             self.table.move_cursor(row=0)  # start at the top of the sorted table
@@ -311,6 +318,7 @@ class MainScreen(Screen[None]):
                 or self.detail.number != current):
             self._show_detail(current)
         self._announce_status_changes()
+        self._show_mark_count()
         self.header.set_refreshing(bool(self.engine.in_flight))
         self.header.set_progress(self.engine.progress_text())
         self.header.set_refresh(self._last_cycle, self.engine.next_wake)
@@ -463,6 +471,7 @@ class MainScreen(Screen[None]):
         if missing:
             self._states.update(self.store.states(missing))
         self._views = {n: v for n, v in self._views.items() if n in self._parcels}
+        self.marks.keep_only(self._parcels)  # removed parcels drop their marks
         self._all_dirty = True
         self._estimates_due = True
         self._apply_changes()
@@ -528,6 +537,52 @@ class MainScreen(Screen[None]):
             self.table.focus()
         elif self.focused is not self.table:
             self.table.focus()
+        elif self.marks:
+            self.clear_marks(say=True)
+
+    # ---- marks: emstui.tui.marks --------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """Space: mark or unmark the cursor row, then move down one row (as mutt and ranger
+        do), so repeated presses mark a run of parcels."""
+        number = self.table.highlighted_number
+        if number is None:
+            return
+        self.marks.toggle(number)
+        self.table.redraw_marks([number])
+        self._show_mark_count()
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        """Mark every parcel shown; when all of them are marked already, unmark them."""
+        shown = self.table.order
+        if not shown:
+            return
+        if all(number in self.marks for number in shown):
+            changed = self.marks.unmark(shown)
+            said = f"Unmarked {parcels_phrase(len(changed))}"
+        else:
+            changed = self.marks.mark(shown)
+            said = f"Marked {parcels_phrase(len(changed))}"
+        self.table.redraw_marks(changed)
+        self._show_mark_count()
+        self.notify(said, timeout=3, markup=False)
+
+    def action_clear_marks(self) -> None:
+        self.clear_marks(say=True)
+
+    def clear_marks(self, *, say: bool = False) -> None:
+        """Unmark every parcel, hidden ones too."""
+        cleared = self.marks.clear()
+        self.table.redraw_marks(cleared)
+        self._show_mark_count()
+        if say and cleared:
+            self.notify(f"Unmarked {parcels_phrase(len(cleared))}", timeout=3, markup=False)
+
+    def _show_mark_count(self) -> None:
+        if self.marks or self.footer.marks_text:
+            self.footer.show_marks(count_text(len(self.marks),
+                                              self.marks.hidden(self.table.shows)))
 
     def action_focus_detail(self) -> None:
         self.settle_detail()

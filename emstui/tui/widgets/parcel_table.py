@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -33,6 +33,7 @@ from emstui.present.views import (
     ParcelView,
 )
 from emstui.tui import keymap
+from emstui.tui.marks import MARK_GLYPH
 from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, compute_widths
 from emstui.tui.widgets.datatable_fastpath import FastPathTable
 
@@ -79,6 +80,7 @@ class ParcelTable(FastPathTable):
         *(f"parcel-table--status-{tone}" for tone in TONE_NAMES),
         "parcel-table--unseen",
         "parcel-table--muted",
+        "parcel-table--marked",
     }
     DEFAULT_CSS = """
     ParcelTable {
@@ -91,6 +93,7 @@ class ParcelTable(FastPathTable):
         & > .parcel-table--status-unknown { color: $status-unknown; }
         & > .parcel-table--unseen { color: $accent; text-style: bold; }
         & > .parcel-table--muted { color: $text-muted; }
+        & > .parcel-table--marked { color: $accent; text-style: bold; }
     }
     """
 
@@ -126,6 +129,9 @@ class ParcelTable(FastPathTable):
         # dragged it along to wherever its status sorted it (the demo started on the last row).
         self.follow_top = True
         self._moving = 0  # >0 while the table itself moves the cursor (not the user)
+        # Marked parcels (`emstui.tui.marks.MarkSet`, owned by the screen): a mark in the
+        # status cell's leading space.
+        self.marks: Container[str] = frozenset()
 
     # ---- public API --------------------------------------------------------------------------
 
@@ -217,6 +223,22 @@ class ParcelTable(FastPathTable):
         self._sync_highlight()
         return ApplyStats(added, len(gone), updated, did_sort, relaid)
 
+    def redraw_marks(self, numbers: Iterable[str]) -> int:
+        """These parcels were marked or unmarked: redraw their status cells, nothing else;
+        how many rows were redrawn."""
+        rows = [n for n in numbers if n in self._views]
+        if not rows or not self._styles:
+            return 0
+        for number in rows:  # a stale row is re-rendered whole when drawn, marks included
+            cell = self._render("status", self._views[number])
+            if self.fast_paths:
+                self.fast_write_row(number, [("status", cell)])
+            else:
+                self.update_cell(number, "status", cell)
+        if self.fast_paths:
+            self.fast_cells_written()
+        return len(rows)
+
     def update_rows(self, views: Iterable[ParcelView], *, lazily: bool = False) -> ApplyStats:
         """Update rows already in the table whose text may have changed (the clock moved).
 
@@ -273,7 +295,12 @@ class ParcelTable(FastPathTable):
         muted = styles["parcel-table--muted"]
         if column == "status":
             tone = styles[f"parcel-table--status-{view.tone}"]
-            text = Text(" " + view.glyph, style=tone, no_wrap=True, overflow="ellipsis", end="")
+            text = Text(style=tone, no_wrap=True, overflow="ellipsis", end="")
+            if view.number in self.marks:
+                text.append(MARK_GLYPH, styles["parcel-table--marked"])
+            else:
+                text.append(" ")
+            text.append(view.glyph)
             text.append(UNSEEN_MARK if view.unseen else " ", styles["parcel-table--unseen"])
             text.append(" " + view.status_word, tone)
             return text
