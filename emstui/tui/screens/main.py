@@ -378,6 +378,7 @@ class MainScreen(Screen[None]):
             self.clear_filter()
         self._apply_changes()
         self.table.highlight(number)
+        self.settle_detail()  # a jump is one deliberate move: show it now
         self.table.focus()
 
     def _show_progress(self) -> None:
