@@ -22,9 +22,10 @@ class FilterBar(Horizontal):
     class Done(Message):
         pass
 
+    # Not docked: in the screen's vertical flow it sits between the table and the Footer; docked
+    # at the bottom it was drawn under the (also docked) Footer and never seen.
     DEFAULT_CSS = """
     FilterBar {
-        dock: bottom;
         height: 1;
         display: none;
         background: $panel;

@@ -18,6 +18,7 @@ from emstui.present.views import (
     STATUS_WORDS,
     TABLE_COLUMNS,
     ParcelView,
+    checking_view,
     describe_health,
     event_instant,
     format_age,
@@ -206,6 +207,8 @@ def test_view_marks_archived_and_refreshing_parcels() -> None:
     assert make_view(Parcel(EMS_CN, archived=True), state, NOW, CET).next_text == "archived"
     refreshing = make_view(Parcel(EMS_CN), state, NOW, CET, refreshing=True)
     assert (refreshing.next_kind, refreshing.next_text) == ("checking", "checking…")
+    # A pass marks its parcels without rebuilding their views: the same view either way.
+    assert checking_view(make_view(Parcel(EMS_CN), state, NOW, CET)) == refreshing
 
 
 def test_age_from_a_wall_time_without_zone_is_marked_estimated() -> None:

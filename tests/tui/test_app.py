@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apphelpers import (
@@ -26,6 +27,7 @@ from textual.widgets._toast import Toast
 from emstui.core.model import Status
 from emstui.tui.app import INFO_TOAST_SECONDS, MAX_TOASTS, EmstuiApp
 from emstui.tui.screens import HelpScreen
+from emstui.tui.screens import main as main_screen
 from emstui.tui.widgets.parcel_table import UNSEEN_MARK
 
 TEN_DAYS = timedelta(days=10).total_seconds()
@@ -92,12 +94,34 @@ async def test_detail_shows_the_highlighted_parcel_after_each_j_and_k(world: Wor
             number = app.main.table.highlighted_number
             assert number is not None
             seen.append(number)
+            app.main.settle_detail()  # what the settle timer does once the cursor rests
             assert app.main.detail.number == number
             text = detail_text(app)
             assert spaced(number) in text
             assert world.label(number) in text.splitlines()[0]
         order = app.main.table.order
         assert seen == [order[i] for i in (1, 2, 1, 2, 1, 0)]
+
+
+async def test_detail_follows_the_cursor_only_once_it_rests(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(main_screen, "DETAIL_SETTLE_SECONDS", 3600.0)  # never by itself here
+    async with running(world) as (app, pilot):
+        first = app.main.detail.number
+        shown: list[str | None] = []
+        original = app.main.detail.show
+
+        def spy(view: Any, *args: Any, **kwargs: Any) -> None:
+            shown.append(view.number if view else None)
+            original(view, *args, **kwargs)
+
+        app.main.detail.show = spy  # type: ignore[method-assign]
+        await pilot.press("j", "j", "j", "k")
+        await pilot.pause()
+        assert app.main.detail.number == first and shown == []  # not rebuilt per key
+        app.main.settle_detail()  # the timer firing
+        app.main.settle_detail()  # again: same parcel, nothing rebuilt
+        assert shown == [app.main.table.order[2]] == [app.main.detail.number]
 
 
 async def test_unseen_events_are_marked_until_the_parcel_is_viewed(world: World) -> None:

@@ -55,6 +55,7 @@ async def go_to(pilot: Pilot[Any], number: str) -> None:
     """Put the cursor on a parcel (moving with j and k is tested in test_app.py)."""
     app: EmstuiApp = pilot.app  # type: ignore[assignment]
     assert app.main.table.highlight(number), f"{number} is not in the table"
+    app.main.settle_detail()  # what the settle timer does once the cursor rests
     await drain(pilot)
     assert app.main.detail.number == number
 

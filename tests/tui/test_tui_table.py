@@ -13,7 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.theme import Theme
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from emstui.core import s10
 from emstui.core.model import Event, ParcelState, Stage, Status
@@ -343,6 +343,24 @@ async def test_status_change_that_reorders_rows_keeps_the_cursor_on_its_parcel()
         assert table.highlighted_number == number(7) and table.cursor_row == 0
 
 
+async def test_cursor_stays_on_the_first_row_until_the_user_moves_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(5)
+        table = await started(pilot, items[:1])  # the first parcel in, as at start-up
+        items[0] = view(0, hours=30)  # ... which then sorts last as the others arrive
+        table.apply(items)
+        await pilot.pause()
+        assert table.order[-1] == number(0)
+        assert table.cursor_row == 0 and table.highlighted_number == number(1)
+        table.focus()
+        await pilot.press("down")
+        items[2] = view(2, hours=40)  # once the user has moved it, it follows its parcel
+        table.apply(items)
+        await pilot.pause()
+        assert table.highlighted_number == number(2) and table.cursor_row == 4
+
+
 async def test_cursor_moves_post_parcel_highlighted() -> None:
     app = TableApp()
     async with app.run_test(size=(120, 35)) as pilot:
@@ -408,6 +426,25 @@ async def test_theme_switch_recolours_status_cells() -> None:
         glyph = next(s for s in table.render_line(row) if "✓" in s.text)
         assert glyph.style is not None and glyph.style.color is not None
         assert glyph.style.color.triplet.hex == "#abcdef"  # type: ignore[union-attr]
+
+
+async def test_lazy_row_updates_render_rows_when_they_are_drawn() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(300)
+        table = await started(pilot, items)
+        renamed = [replace(v, label=f"Renamed {i:03d}") for i, v in enumerate(items)]
+        stats = table.update_rows(renamed, lazily=True)  # what a pass start does with 5000
+        await pilot.pause()
+        assert stats.updated_cells == 300 and not stats.sorted
+        assert "Renamed 000" in table_lines(table)[1]  # on screen: drawn with its new text
+        assert number(299) in table.stale_rows  # off screen: not rendered yet
+        assert table.views[number(299)].label == "Renamed 299"
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert number(299) not in table.stale_rows
+        assert any("Renamed 299" in line for line in table_lines(table))
 
 
 async def test_new_colours_reach_rows_off_screen_when_they_are_drawn() -> None:
@@ -521,6 +558,30 @@ async def test_detail_panel_shows_number_facts_events_and_advice() -> None:
         assert "2026-11-20 09:12 site time" in text  # wall time labelled as the site's clock
         assert text.index("FRANKFURT") < text.index("HANGZHOU")  # newest first
         assert "Customs may need documents" in text and "because in customs for 6 days" in words
+
+
+async def test_detail_redraws_only_what_changed_and_lays_out_only_when_it_can_grow() -> None:
+    app = TableApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        detail = app.query_one(DetailPanel)
+        detail.show(view(3), [], [])
+        await pilot.pause()
+        updates: list[tuple[str | None, bool]] = []
+        for box in detail.query(Static):
+            original = box.update
+
+            def spy(content: Any, *, layout: bool = True, box: Any = box,
+                    original: Any = original) -> None:
+                updates.append((box.id, layout))
+                original(content, layout=layout)
+
+            box.update = spy  # type: ignore[method-assign]
+        detail.show(view(3), [], [])  # the minute tick with nothing moved: nothing redrawn
+        assert updates == []
+        detail.show(view(3, label="Parcel 999"), [], [])  # one fact changed, same height
+        assert updates == [("detail-facts", False)]
+        detail.show(view(3, label="X" * 400), [], [])  # a line that wraps: laid out again
+        assert updates[-1] == ("detail-facts", True)
 
 
 async def test_header_shows_provider_health_and_refresh_times() -> None:

@@ -25,6 +25,7 @@ from textual.command import Provider
 from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 
 from emstui.config import Config, Parcel
 from emstui.core.model import ParcelState, Status
@@ -40,6 +41,7 @@ from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
 from emstui.present.views import (
     ParcelView,
+    checking_view,
     make_view,
     retime_view,
     table_text_until,
@@ -62,6 +64,8 @@ PROGRESS_SECONDS = 1.0  # the header's time left during a pass
 MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
 # How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
 QUOTA_POLL_SECONDS = 300.0
+# The detail follows the cursor once it rests this long: holding j does not rebuild it per row.
+DETAIL_SETTLE_SECONDS = 0.08
 
 
 class MainScreen(Screen[None]):
@@ -96,6 +100,7 @@ class MainScreen(Screen[None]):
         self._estimate_generation = 0
         self._refreshing: set[str] = set()
         self._dirty: set[str] = set()
+        self._marked: set[str] = set()  # views changed to "checking…" only (see RefreshStarted)
         self._all_dirty = True
         # The (filter, show archived) the table's rows were last chosen for: while it holds,
         # only the changed rows can enter or leave the table.
@@ -104,6 +109,7 @@ class MainScreen(Screen[None]):
         self._status_changes: list[tuple[str, Status | None, Status]] = []
         self._last_cycle: datetime | None = None
         self._unsubscribe = lambda: None
+        self._detail_timer: Timer | None = None
         self._index_parcels(host.config)
 
     # ---- layout and start-up ---------------------------------------------------------------
@@ -270,9 +276,20 @@ class MainScreen(Screen[None]):
             return
         old, self._estimates = self._estimates, fresh
         changed = {n for n in old.keys() | fresh.keys() if old.get(n) != fresh.get(n)}
-        if changed:
-            self._dirty |= changed
+        if not changed:
+            return
+        if self._all_dirty:  # a full rebuild is on its way: it reads the new estimates
             self._schedule_apply()
+            return
+        # After each pass most estimates move: only the arrival fields read them, so retime
+        # those views (a full rebuild of 3000 stalled the loop ~0.3 s) and let the table render
+        # the rows when they are drawn.
+        now = self.clock.now()
+        views = [self._retime_view(n, now) for n in changed
+                 if n in self._views and n in self._parcels]
+        self.table.update_rows((v for v in views if self.table.shows(v.number)), lazily=True)
+        if self.table.highlighted_number in changed:
+            self._show_detail(self.table.highlighted_number)
 
     def _schedule_apply(self) -> None:
         if not self._apply_pending:
@@ -295,16 +312,21 @@ class MainScreen(Screen[None]):
                 if number in self._parcels:
                     self._views[number] = self._make_view(number, now)
         dirty, self._dirty = self._dirty, set()
+        marked, self._marked = self._marked - dirty, set()
         shown_for = (self.filter_text, self.show_archived)
         if not rebuilt and shown_for == self._shown_for and self._rows_stay(dirty):
             # A refresh batch: costs the rows it changed, not the table.
             self.table.update_rows(self._views[n] for n in dirty if self.table.shows(n))
+            if marked:  # nothing the filter or the sort reads changed
+                self.table.update_rows((self._views[n] for n in marked if self.table.shows(n)),
+                                       lazily=True)
         else:
             shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
             self.table.apply(shown)
             self._shown_for = shown_for
         current = self.table.highlighted_number
-        if current is None or rebuilt or current in dirty or self.detail.number != current:
+        if (current is None or rebuilt or current in dirty or current in marked
+                or self.detail.number != current):
             self._show_detail(current)
         self._announce_status_changes()
         self._show_mark_count()
@@ -323,7 +345,7 @@ class MainScreen(Screen[None]):
             if fresh is not None:
                 self._states[number] = state = fresh
                 self._views[number] = self._make_view(number, self.clock.now())
-                self.call_after_refresh(self._reapply)
+                self.table.update_rows([self._views[number]])  # its unseen mark: one row
         # Its last check and sync ages are not kept current for every row: bring them to now.
         view = (self._retime_view(number, self.clock.now()) if number in self._views
                 else self._make_view(number, self.clock.now()))
@@ -338,12 +360,20 @@ class MainScreen(Screen[None]):
                           or eta.source_estimate(state.facts if state else None))
         self.detail.show(view, events, advise(facts, self.clock.now()))
 
-    def _reapply(self) -> None:
-        shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
-        self.table.apply(shown)
-
     def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
-        self._show_detail(message.number)
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_SETTLE_SECONDS, self.settle_detail)
+
+    def settle_detail(self) -> None:
+        """Show the highlighted parcel in the detail now, if it is not shown already (the
+        cursor rested; tests call it instead of waiting)."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        number = self.table.highlighted_number
+        if number is None or number != self.detail.number:
+            self._show_detail(number)
 
     def on_jump_to_parcel(self, message: JumpToParcel) -> None:
         self.jump_to(message.number)
@@ -359,6 +389,7 @@ class MainScreen(Screen[None]):
             self.clear_filter()
         self._apply_changes()
         self.table.highlight(number)
+        self.settle_detail()  # a jump is one deliberate move: show it now
         self.table.focus()
 
     def _show_progress(self) -> None:
@@ -376,7 +407,9 @@ class MainScreen(Screen[None]):
                if until is not None and until <= now
                and number in self._views and number in self._parcels]
         changed = [self._retime_view(number, now) for number in due]
-        self.table.update_rows(changed)  # the filter reads no clock text: the same rows show
+        # The filter and the sort read no clock text: the same rows show in the same order, and
+        # the rows are rendered when drawn (at 5000 parcels most ages move each minute).
+        self.table.update_rows(changed, lazily=True)
         self._show_detail(self.table.highlighted_number)  # its ages and advice are "now" too
         self.header.set_refresh(self._last_cycle, self.engine.next_wake)
 
@@ -396,8 +429,16 @@ class MainScreen(Screen[None]):
                 self._status_changes.append((change.number, change.old_status,
                                              change.state.status))
         elif isinstance(change, RefreshStarted):
+            # A pass marks up to every parcel "checking…": change only that, and let the table
+            # render the rows when they are drawn (a full rebuild stalled the loop ~0.5 s).
             self._refreshing.update(change.numbers)
-            self._dirty.update(change.numbers)
+            for number in change.numbers:
+                view = self._views.get(number)
+                if view is None:
+                    self._dirty.add(number)
+                else:
+                    self._views[number] = checking_view(view)
+                    self._marked.add(number)
         elif isinstance(change, CycleFinished):
             done = {n for n in self._refreshing if n not in self.engine.in_flight}
             self._refreshing -= done
@@ -474,6 +515,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
+        self.table.follow_top = False
         self.show_changes(rebuild_all=True)
         self.notify("Showing archived parcels" if self.show_archived
                     else "Hiding archived parcels", markup=False)
@@ -494,6 +536,7 @@ class MainScreen(Screen[None]):
         if text == self.filter_text:
             return
         self.filter_text = text
+        self.table.follow_top = False  # the user arranged the table: the cursor keeps its parcel
         self.show_changes()
 
     def clear_filter(self) -> None:
@@ -554,6 +597,7 @@ class MainScreen(Screen[None]):
                                               self.marks.hidden(self.table.shows)))
 
     def action_focus_detail(self) -> None:
+        self.settle_detail()
         self.detail.focus()
 
     def action_help(self) -> None:

@@ -135,6 +135,12 @@ class FastPathTable(DataTable[Text]):
         self._update_count += 1
         self.refresh()
 
+    def fast_mark_stale(self, numbers: Iterable[str]) -> None:
+        """These rows' content changed: re-render each when next drawn (costs the visible)."""
+        self.stale_rows.update(numbers)
+        self._update_count += 1  # the row and line caches are keyed by it
+        self.refresh()
+
     def fast_restyle(self, numbers: Iterable[str]) -> None:
         """Colours changed: drop the rendered rows and re-render each when next drawn."""
         self.stale_rows = set(numbers)

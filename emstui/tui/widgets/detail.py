@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -174,6 +175,7 @@ class DetailPanel(VerticalScroll):
         self.number: str | None = None
         self._pending: tuple[ParcelView | None, list[Event], list[Advice]] | None = None
         self._composed = False
+        self._shown: dict[Static, Content] = {}
 
     def on_mount(self) -> None:
         self._composed = True  # is_mounted only turns True after this handler
@@ -200,15 +202,33 @@ class DetailPanel(VerticalScroll):
         events_box = self.query_one("#detail-events", Static)
         official = official_content(parcel_view) if parcel_view else Content("")
         if parcel_view is None:
-            facts.update(Content.styled("No parcel selected.", "$text-muted"))
-            advice_box.update(Content(""))
-            events_box.update(Content(""))
+            self._set(facts, Content.styled("No parcel selected.", "$text-muted"))
+            self._set(advice_box, Content(""))
+            self._set(events_box, Content(""))
         else:
-            facts.update(facts_content(parcel_view))
-            advice_box.update(advice_content(advice))
-            events_box.update(events_content(events, self.tz))
-        official_box.update(official)
+            self._set(facts, facts_content(parcel_view))
+            self._set(advice_box, advice_content(advice))
+            self._set(events_box, events_content(events, self.tz))
+        self._set(official_box, official)
         advice_box.display = bool(parcel_view and advice)
         official_box.display = bool(official.plain)
         if previous != self.number:
             self.scroll_home(animate=False)
+
+    def _set(self, box: Static, content: Content) -> None:
+        """Update a box only when its content changed, and lay the panel out again only when
+        its height can have changed (the minute tick changes an age in the facts: no layout)."""
+        old = self._shown.get(box)
+        if old is not None and old.plain == content.plain and old.spans == content.spans:
+            return
+        self._shown[box] = content
+        box.update(content, layout=old is None or not _same_height(old, content,
+                                                                   box.content_region.width))
+
+
+def _same_height(old: Content, new: Content, width: int) -> bool:
+    """Whether `new` takes as many lines as `old` in a box `width` wide: the same lines, none
+    long enough to wrap."""
+    old_lines, new_lines = old.plain.split("\n"), new.plain.split("\n")
+    return (width > 0 and len(old_lines) == len(new_lines)
+            and all(cell_len(line) <= width for line in (*old_lines, *new_lines)))

@@ -124,6 +124,11 @@ class ParcelTable(FastPathTable):
         self._posted_once = False
         self.sort_column = DEFAULT_SORT
         self.sort_reverse = False
+        # Until the user moves the cursor, jumps to a parcel, sorts or filters, it stays on the
+        # first row as rows arrive and re-sort: at start-up the first parcel added otherwise
+        # dragged it along to wherever its status sorted it (the demo started on the last row).
+        self.follow_top = True
+        self._moving = 0  # >0 while the table itself moves the cursor (not the user)
         # Marked parcels (`emstui.tui.marks.MarkSet`, owned by the screen): a mark in the
         # status cell's leading space.
         self.marks: Container[str] = frozenset()
@@ -159,6 +164,7 @@ class ParcelTable(FastPathTable):
         """Move the cursor to a parcel; False when it is not in the table."""
         if number not in self._views:
             return False
+        self.follow_top = False
         self.move_cursor(row=self.get_row_index(number))
         self._sync_highlight()
         return True
@@ -168,6 +174,7 @@ class ParcelTable(FastPathTable):
         if column not in SORT_KEYS:
             raise ValueError(f"unknown sort column {column!r}")
         self.sort_column, self.sort_reverse = column, reverse
+        self.follow_top = False  # the user arranged the table: the cursor keeps its parcel
         if self._styles:  # mounted; otherwise on_mount sets titles and apply sorts
             self._set_titles()
             with self.app.batch_update():
@@ -232,13 +239,15 @@ class ParcelTable(FastPathTable):
             self.fast_cells_written()
         return len(rows)
 
-    def update_rows(self, views: Iterable[ParcelView]) -> ApplyStats:
+    def update_rows(self, views: Iterable[ParcelView], *, lazily: bool = False) -> ApplyStats:
         """Update rows already in the table whose text may have changed (the clock moved).
 
         Costs what changed, not the table: no diff over every row, no rows added or removed
         (views of parcels not in the table are ignored). Only cells whose content changed are
         written; rows are re-sorted only when a changed row's sort key changed, keeping the
-        cursor on its parcel.
+        cursor on its parcel. `lazily`: rows are rendered when next drawn instead of now, so
+        marking thousands (a pass starting) costs the rows on screen; `updated_cells` then
+        counts the rows marked.
         """
         views = list(views)
         if not self._styles:  # not mounted yet: fold the changes into the pending rows
@@ -250,16 +259,23 @@ class ParcelTable(FastPathTable):
         key = self.highlighted_number
         updated = 0
         resort = False
+        lazily = lazily and self.fast_paths
         with self.app.batch_update():
             for view in views:
                 before = self._views.get(view.number)
                 if before is None or before is view or before == view:
                     continue
-                updated += self._update_row(view.number, view)
+                if lazily:
+                    self.stale_rows.add(view.number)
+                    updated += 1
+                else:
+                    updated += self._update_row(view.number, view)
                 self._recount_widths(before, view)
                 self._views[view.number] = view
                 resort = resort or sort_key(before) != sort_key(view)
-            if updated and self.fast_paths:
+            if updated and lazily:
+                self.fast_mark_stale(())
+            elif updated and self.fast_paths:
                 self.fast_cells_written()
             relaid = bool(updated) and self._relayout()
             did_sort = resort and self._sort_if_needed()
@@ -383,13 +399,17 @@ class ParcelTable(FastPathTable):
 
     def _remove_rows(self, numbers: list[str], old_order: list[str]) -> None:
         """Remove rows; many at once in one pass over the table (`fast_remove_rows`)."""
-        if len(numbers) == 1 or not self.fast_paths:
-            for number in numbers:
-                self.remove_row(number)
-            return
-        dropped = set(numbers)
-        self.fast_remove_rows(numbers, [n for n in old_order if n not in dropped],
-                              NUMBER_COLUMN)
+        self._moving += 1  # removing rows clamps the cursor
+        try:
+            if len(numbers) == 1 or not self.fast_paths:
+                for number in numbers:
+                    self.remove_row(number)
+                return
+            dropped = set(numbers)
+            self.fast_remove_rows(numbers, [n for n in old_order if n not in dropped],
+                                  NUMBER_COLUMN)
+        finally:
+            self._moving -= 1
 
     def _sort_if_needed(self) -> bool:
         desired = [v.number for v in sorted(self._views.values(), key=SORT_KEYS[self.sort_column],
@@ -406,7 +426,11 @@ class ParcelTable(FastPathTable):
         return True
 
     def _restore_cursor(self, key: str | None, old_order: list[str]) -> None:
-        """Put the cursor back on `key`, or on its nearest surviving neighbour."""
+        """Put the cursor back on `key`, or on its nearest surviving neighbour (on the first
+        row while `follow_top`)."""
+        if self.follow_top and self.row_count:
+            self._move_cursor_to(0)
+            return
         if not self.row_count or key is None:
             return
         target = key if key in self._views else None
@@ -417,9 +441,21 @@ class ParcelTable(FastPathTable):
             target = next(after, None) or next(before, None)
         if target is None:
             return
-        index = self.get_row_index(target)
+        self._move_cursor_to(self.get_row_index(target))
+
+    def _move_cursor_to(self, index: int) -> None:
         if index != self.cursor_row:
-            self.move_cursor(row=index)
+            self._moving += 1
+            try:
+                self.move_cursor(row=index)
+            finally:
+                self._moving -= 1
+
+    def watch_cursor_coordinate(self, old_coordinate: Coordinate,
+                                new_coordinate: Coordinate) -> None:
+        super().watch_cursor_coordinate(old_coordinate, new_coordinate)
+        if old_coordinate != new_coordinate and not self._moving:
+            self.follow_top = False  # the user (or a jump) put it somewhere
 
     def _sync_highlight(self) -> None:
         number = self.highlighted_number
