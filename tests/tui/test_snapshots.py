@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 from emstui.core.clock import FakeClock
 from emstui.services import Services
 from emstui.tui.app import EmstuiApp
+from emstui.tui.screens import main as main_screen
 
 SnapCompare = Callable[..., bool]
 WIDE = (160, 50)  # wide enough for the detail panel beside the table
@@ -77,11 +78,16 @@ def showing(number: str, *keys: str) -> Callable[[Pilot[Any]], Any]:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         app: EmstuiApp = pilot.app  # type: ignore[assignment]
+        # Only settle_detail() below settles: on a loaded machine the settle timer could fire
+        # between two key presses and mark a row passed over as seen.
+        monkeypatch = pytest.MonkeyPatch()
+        monkeypatch.setattr(main_screen, "DETAIL_SETTLE_SECONDS", 3600.0)
         await pilot.pause()  # the main screen composes after the app has started
         assert app.main.table.highlight(number)
         await pilot.pause()
         await pilot.press(*keys)
         app.main.settle_detail()  # the detail follows a moved cursor on a timer: not racing it
+        monkeypatch.undo()
         await pilot.pause()
 
     return run_before
