@@ -432,16 +432,23 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | ParcelBatch | None]):
         every = "default interval" if seconds is None else f"every {format_duration(seconds)}"
         return f"provider {name}, {every}"
 
-    def _block_answered(self, choice: PasteChoice | None) -> None:
-        if choice is None or self._block is None:
-            self.query_one("#number", Input).focus()
-            return
+    def _checked_interval(self) -> tuple[bool, int | None]:
+        """(True, seconds or None for the default), or (False, None) after showing why the
+        interval is not valid and focusing it."""
         try:
-            interval = self._interval_seconds()
+            return True, self._interval_seconds()
         except DurationError:
             self._show_interval_verdict()
             self.query_one("#interval", Input).focus()
             self.app.bell()
+            return False, None
+
+    def _block_answered(self, choice: PasteChoice | None) -> None:
+        if choice is None or self._block is None:
+            self.query_one("#number", Input).focus()
+            return
+        valid, interval = self._checked_interval()
+        if not valid:
             return
         provider = self.query_one("#provider", Select).value
         block = self._block
@@ -510,12 +517,8 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | ParcelBatch | None]):
                 self.query_one("#number", Input).focus()
                 self.app.bell()
                 return
-        try:
-            interval = self._interval_seconds()
-        except DurationError:
-            self._show_interval_verdict()
-            self.query_one("#interval", Input).focus()
-            self.app.bell()
+        valid, interval = self._checked_interval()
+        if not valid:
             return
         if self._blanks_label_unasked():
             return
