@@ -29,12 +29,12 @@ from textual.widgets import Button, Input
 from emstui.config.importer import NearMiss, scan_text
 from emstui.tui.app import EmstuiApp
 from emstui.tui.screens import ParcelFormScreen
-from emstui.tui.screens.parcel_form import INLINE_SCAN_CHARS
 from emstui.tui.screens.paste_preview import (
     PastePreviewScreen,
     preview_content,
     toast_text,
 )
+from emstui.tui.widgets.number_field import INLINE_SCAN_CHARS
 
 NEAR_MISS = "EE12345678SCN"  # an S where the check digit 5 should be
 BLOCK = f"""Dear customer, your order left in three parcels:
