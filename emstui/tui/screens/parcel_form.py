@@ -127,8 +127,9 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | ParcelBatch | None]):
                             compact=True, max_length=40)
             yield StatusLine(id="interval-status", classes="status")
             with Horizontal(id="buttons"):
-                yield Button("Save", id="save", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True,
+                             action="screen.save")
+                yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
 
     def _original(self, field: str) -> str:
         return getattr(self._editing, field) if self._editing is not None else ""
@@ -270,16 +271,6 @@ class ParcelFormScreen(ModalScreen[ParcelDraft | ParcelBatch | None]):
             self.action_save()
         else:
             self.focus_next()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
 
     # ---- actions -------------------------------------------------------------------------------
 

@@ -192,8 +192,8 @@ class PastePreviewScreen(ModalScreen[PasteChoice | None]):
             yield Static(Content(self._applies()), id="applies")
             with Horizontal(id="buttons"):
                 yield Button(f"Add {self._new}", id="add", variant="primary", compact=True,
-                             disabled=not self._new)
-                yield Button("Back", id="back", compact=True)
+                             disabled=not self._new, action="screen.add")
+                yield Button("Back", id="back", compact=True, action="screen.back")
         yield Footer()
 
     def _applies(self) -> str:
@@ -218,16 +218,6 @@ class PastePreviewScreen(ModalScreen[PasteChoice | None]):
             self.action_add()
         else:
             self.focus_next()
-
-    @on(Button.Pressed, "#add")
-    def _add_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_add()
-
-    @on(Button.Pressed, "#back")
-    def _back_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_back()
 
     def action_add(self) -> None:
         if not self._new:
