@@ -1,4 +1,5 @@
-"""New arrival estimates reach the table a chunk at a time, the cursor's parcel first."""
+"""Changes for many parcels at once (new arrival estimates, a pass marking them "checking…")
+reach the table a chunk at a time, the cursor's parcel first."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 from apphelpers import World, detail_text, drain, make_world, running
 
+from emstui.engine.events import RefreshStarted
 from emstui.present.eta import SOURCE_HISTORY, Estimate
+from emstui.tui.messages import EngineChange
 from emstui.tui.screens import main as main_screen
 
 
@@ -26,7 +29,7 @@ def with_basis(app: object, basis: str) -> set[str]:
 
 async def test_new_estimates_are_retimed_in_chunks_cursor_first(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(main_screen, "RETIME_CHUNK", 2)
+    monkeypatch.setattr(main_screen, "CATCH_UP_CHUNK", 2)
     async with running(world) as (app, pilot):
         await app.workers.wait_for_complete()  # the start-up estimates
         await drain(pilot)
@@ -46,7 +49,31 @@ async def test_new_estimates_are_retimed_in_chunks_cursor_first(
         first = with_basis(app, basis)
         assert cursor in first and len(first) == 2  # one chunk: the cursor's parcel in it
         assert basis in " ".join(detail_text(app).split())
-        main.settle_estimates()
+        main.settle_views()
         assert with_basis(app, basis) == set(moving)
         await drain(pilot)
         assert basis in main.table.views[moving[0]].eta_note
+
+
+async def test_a_pass_marks_its_parcels_checking_in_chunks_and_skips_answered_ones(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(main_screen, "CATCH_UP_CHUNK", 2)
+    async with running(world) as (app, pilot):
+        await app.workers.wait_for_complete()
+        await drain(pilot)
+        main = app.main
+        main.settle_views()
+        numbers = list(main.table.order)
+        cursor = numbers[-1]
+        main.table.highlight(cursor)
+        main.settle_detail()
+
+        main.on_engine_change(EngineChange(RefreshStarted(tuple(numbers))))
+
+        marked = {n for n, v in main._views.items() if v.refreshing}
+        assert marked == {cursor, numbers[0]}  # one chunk: the cursor's row, then the top one
+        answered = numbers[1]
+        main._refreshing.discard(answered)  # answered before its chunk came
+        main.settle_views()
+        marked = {n for n, v in main._views.items() if v.refreshing}
+        assert marked == set(numbers) - {answered}
