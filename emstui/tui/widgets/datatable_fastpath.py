@@ -36,7 +36,6 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -50,6 +49,9 @@ if TYPE_CHECKING:
 # line offsets, whose rebuild walks every row (~12 ms at 5000 rows, on every focus change).
 _RENDER_CACHES = ("_row_renderable_cache", "_cell_render_cache", "_row_render_cache",
                   "_line_cache")
+
+# Plain cells kept (`FastPathTable._render_cell`): a few screens of rows at every width.
+PLAIN_CELLS = 4000
 
 # [from, to): the Textual releases whose DataTable internals this module was checked against.
 SUPPORTED = ((8, 2), (8, 3))
@@ -84,9 +86,9 @@ class FastPathTable(DataTable[Text]):
         # next drawn (`render_stale_row`), so a restyle costs the visible rows, not all of them.
         self.stale_rows: set[str] = set()
         # One-line cells rendered without colours, by (row, column, width): (cell, lines).
-        # Valid while the row holds that very cell object (a written cell is a new one).
-        self._plain_cells: LRUCache[tuple[RowKey, ColumnKey, int],
-                                    tuple[object, SegmentLines]] = LRUCache(4000)
+        # Valid while the row holds that very cell object (a written cell is a new one). A
+        # dict, emptied when full: Textual's LRUCache keeps the first value set for a key.
+        self._plain_cells: dict[tuple[RowKey, ColumnKey, int], tuple[object, SegmentLines]] = {}
         # Every row added so far is one line high (`_get_offsets` relies on it).
         self._one_line_rows = True
 
@@ -236,6 +238,8 @@ class FastPathTable(DataTable[Text]):
                 return super()._render_cell(row_index, column_index, base_style, width,
                                             cursor, hover)
             plain = (cell, lines)
+            if len(self._plain_cells) >= PLAIN_CELLS:
+                self._plain_cells.clear()
             self._plain_cells[plain_key] = plain
         fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
         component_style, post_style = self._get_styles_to_render_cell(
