@@ -77,6 +77,12 @@ class MainScreen(Screen[None]):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         ParcelsCommands, ActionCommands}
 
+    table = getters.query_one("#parcels", ParcelTable)
+    detail = getters.query_one("#detail", DetailPanel)
+    filter_bar = getters.query_one("#filter", FilterBar)
+    header = getters.query_one("#header", AppHeader)
+    footer = getters.query_one(MarksFooter)
+
     class Ready(Message):
         """The screen shows the stored parcels and listens to the engine: start refreshing."""
 
@@ -126,12 +132,6 @@ class MainScreen(Screen[None]):
             yield DetailPanel(tz=self.tz, id="detail")
         yield FilterBar(id="filter")
         yield MarksFooter()
-
-    table = getters.query_one("#parcels", ParcelTable)
-    detail = getters.query_one("#detail", DetailPanel)
-    filter_bar = getters.query_one("#filter", FilterBar)
-    header = getters.query_one("#header", AppHeader)
-    footer = getters.query_one(MarksFooter)
 
     @property
     def config(self) -> Config:
