@@ -21,8 +21,9 @@ from pathlib import Path
 from textual import events
 from textual.app import App
 
-from emstui.tui.screens.parcel_form import ParcelFormScreen, scan_pasted
+from emstui.tui.screens.parcel_form import ParcelFormScreen
 from emstui.tui.screens.paste_preview import PastePreviewScreen
+from emstui.tui.widgets.number_field import scan_pasted
 
 _IMPORT_BENCH = Path(__file__).with_name("import.py")  # its mixed text; "import" is a keyword
 _spec = importlib.util.spec_from_file_location("bench_import", _IMPORT_BENCH)

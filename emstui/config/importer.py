@@ -279,7 +279,7 @@ def scan_input(
 # ---- adding to the watchlist ----------------------------------------------------------------
 
 
-def apply_scan(
+def add_found(
     config: Config,
     found: Iterable[Found],
     *,
@@ -288,6 +288,9 @@ def apply_scan(
     provider: str | None = None,
 ) -> tuple[list[Found], list[tuple[Found, Parcel]]]:
     """Append the numbers not yet watched to ``config``; return (added, already watched).
+
+    Refuses (ConfigError, nothing changed on disk) an addition that would make the config too
+    big to read back: this is the edit function of one atomic config write.
 
     Parcels are appended directly rather than through ``config.add_parcel``, which scans the
     whole watchlist per call: for thousands of imported numbers that is quadratic. The numbers
@@ -306,22 +309,8 @@ def apply_scan(
         config.parcels.append(parcel)
         watched[item.number] = parcel
         added.append(item)
+    _refuse_oversized(config, added)
     return added, already
-
-
-def add_found(
-    config: Config,
-    found: Iterable[Found],
-    *,
-    today: date,
-    interval: int | None = None,
-    provider: str | None = None,
-) -> tuple[list[Found], list[tuple[Found, Parcel]]]:
-    """`apply_scan`, refusing (ConfigError, nothing changed on disk) an addition that would make
-    the config too big to read back. The edit function of one atomic config write."""
-    outcome = apply_scan(config, found, today=today, interval=interval, provider=provider)
-    _refuse_oversized(config, outcome[0])
-    return outcome
 
 
 def import_scan(

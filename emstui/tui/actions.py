@@ -18,6 +18,7 @@ from typing import Any
 from emstui.config import (
     Config,
     ConfigError,
+    Parcel,
     add_parcel,
     archive_parcels,
     edit_parcel,
@@ -55,6 +56,11 @@ class ParcelActions:
             self.view.notify("No parcel selected. Press a to add one.", severity="warning")
         return number
 
+    def current_parcel(self) -> Parcel | None:
+        """The highlighted parcel's settings; when there is none, says so."""
+        number = self.current()
+        return None if number is None else self.view.parcel(number)
+
     # ---- refresh ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -63,15 +69,15 @@ class ParcelActions:
             if asked is not None:
                 self._say_refresh(*asked)
             return
-        number = self.current()
-        if number is None:
+        parcel = self.current_parcel()
+        if parcel is None:
             return
-        parcel = self.view.parcel(number)
         if parcel.archived:
             self.view.notify("Archived parcels are not refreshed; press x to unarchive.",
                              severity="warning")
             return
-        self._say_refresh(self.host.services.engine.request_refresh([number]), parcel.title)
+        self._say_refresh(self.host.services.engine.request_refresh([parcel.number]),
+                         parcel.title)
 
     def refresh_all(self) -> None:
         request = self.host.services.engine.request_refresh()
@@ -129,17 +135,16 @@ class ParcelActions:
         self.host.edit_config(change, done=f"Added {draft.label or draft.number}", after=after)
 
     def edit(self) -> None:
-        number = self.current()
-        if number is None:
+        parcel = self.current_parcel()
+        if parcel is None:
             return
-        parcel = self.view.parcel(number)
         shown = {name: getattr(parcel, name) for name in EDITABLE_FIELDS}
         config = self.host.config
         existing = {p.number: p.label for p in config.parcels}
         self.view.app.push_screen(
             ParcelFormScreen(existing, editing=parcel,
                              default_interval=config.refresh.interval),
-            lambda draft: self._edited(number, shown, draft))
+            lambda draft: self._edited(parcel.number, shown, draft))
 
     def _edited(self, number: str, shown: dict[str, Any], draft: ParcelDraft | None) -> None:
         if draft is None:
@@ -155,26 +160,24 @@ class ParcelActions:
         if self.view.marks:
             bulk_actions.archive(self.host, self.view)
             return
-        number = self.current()
-        if number is None:
+        parcel = self.current_parcel()
+        if parcel is None:
             return
-        parcel = self.view.parcel(number)
         archive = not parcel.archived
         hint = " (A shows archived parcels)" if archive and not self.view.show_archived else ""
         verb = "Archived" if archive else "Unarchived"
-        self.host.edit_config(lambda config: set_archived(config, number, archive),
+        self.host.edit_config(lambda config: set_archived(config, parcel.number, archive),
                               done=f"{verb} {parcel.title}{hint}")
 
     def remove(self) -> None:
         if self.view.marks:
             bulk_actions.remove(self.host, self.view)
             return
-        number = self.current()
-        if number is None:
+        parcel = self.current_parcel()
+        if parcel is None:
             return
-        parcel = self.view.parcel(number)
-        self.view.app.push_screen(ConfirmRemoveScreen(number, parcel.label),
-                                  lambda choice: self._removed(number, parcel.title, choice))
+        self.view.app.push_screen(ConfirmRemoveScreen(parcel.number, parcel.label),
+                                  lambda choice: self._removed(parcel.number, parcel.title, choice))
 
     def _removed(self, number: str, title: str, choice: RemoveChoice | None) -> None:
         if choice is None:

@@ -186,6 +186,16 @@ async def test_escape_returns_none() -> None:
     assert app.results == [None]
 
 
+async def test_the_cancel_button_returns_none() -> None:
+    app = Harness(ParcelFormScreen({}))
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, "#number", VALID)
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert not isinstance(app.screen, ParcelFormScreen)
+    assert app.results == [None]
+
+
 async def test_enter_moves_through_fields_and_label_is_cleaned() -> None:
     app = Harness(ParcelFormScreen({}))
     async with app.run_test(size=SIZE) as pilot:

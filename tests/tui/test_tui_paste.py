@@ -29,12 +29,13 @@ from textual.widgets import Button, Input
 from emstui.config.importer import NearMiss, scan_text
 from emstui.tui.app import EmstuiApp
 from emstui.tui.screens import ParcelFormScreen
-from emstui.tui.screens.parcel_form import INLINE_SCAN_CHARS
 from emstui.tui.screens.paste_preview import (
+    ParcelBatch,
     PastePreviewScreen,
     preview_content,
     toast_text,
 )
+from emstui.tui.widgets.number_field import INLINE_SCAN_CHARS
 
 NEAR_MISS = "EE12345678SCN"  # an S where the check digit 5 should be
 BLOCK = f"""Dear customer, your order left in three parcels:
@@ -179,6 +180,24 @@ async def test_typed_numbers_and_a_long_paste_are_previewed_too() -> None:
         await paste(pilot, f"{SEOUL}\n" + "filler\n" * INLINE_SCAN_CHARS)
         assert isinstance(app.screen, ParcelFormScreen)
         assert app.screen.query_one("#number", Input).value == SEOUL
+
+
+async def test_the_preview_buttons_go_back_and_add() -> None:
+    app = FormHost({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await paste(pilot, f"{TEA}\n{KYOTO}\n")
+        await pilot.click("#back")
+        await pilot.pause()
+        assert isinstance(app.screen, ParcelFormScreen)
+        await pilot.press("ctrl+s")  # Save shows the block kept again
+        await pilot.pause()
+        assert isinstance(app.screen, PastePreviewScreen)
+        await pilot.click("#add")
+        await pilot.pause()
+    [batch] = app.results
+    assert isinstance(batch, ParcelBatch)
+    assert [f.number for f in batch.found] == [TEA, KYOTO]
 
 
 async def test_a_block_of_only_watched_numbers_offers_nothing_to_add() -> None:

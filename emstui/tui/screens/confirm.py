@@ -6,7 +6,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -76,8 +75,10 @@ class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
             yield Static(self.question(), id="body")
             yield Checkbox(Content(self.purge_text()), id="purge", compact=True)
             with Horizontal(id="buttons"):
-                yield Button(Content("Remove"), id="remove", variant="error", compact=True)
-                yield Button(Content("Cancel"), id="cancel", compact=True)
+                yield Button(Content("Remove"), id="remove", variant="error", compact=True,
+                             action="screen.confirm")
+                yield Button(Content("Cancel"), id="cancel", compact=True,
+                             action="screen.cancel")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -88,16 +89,6 @@ class ConfirmRemoveScreen(ModalScreen[RemoveChoice | None]):
     def choice(self) -> RemoveChoice:
         purge = self.query_one("#purge", Checkbox).value
         return RemoveChoice.PURGE_HISTORY if purge else RemoveChoice.KEEP_HISTORY
-
-    @on(Button.Pressed, "#remove")
-    def _remove_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
 
     def action_confirm(self) -> None:
         self.dismiss(self.choice)

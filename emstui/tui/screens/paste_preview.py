@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from emstui.config.importer import Found, NearMiss, Scan
-from emstui.core import s10
 from emstui.core.sanitize import clean_line
 from emstui.tui import keymap
+from emstui.tui.widgets.number_field import count_candidates, spaced
 from emstui.tui.widgets.ordered_input import OrderedInput
 
 # Rows listed per section; the counts above always cover everything found. Laying out the list
@@ -55,11 +55,6 @@ class ParcelBatch:
     note: str = ""
     interval: int | None = None
     provider: str | None = None
-
-
-def count_candidates(scan: Scan) -> int:
-    """Distinct numbers the text holds, valid or not: 2 or more makes it a block."""
-    return len(scan.found) + len(scan.near_misses)
 
 
 def split_watched(scan: Scan, existing: Mapping[str, str]) -> tuple[list[Found], list[Found]]:
@@ -103,9 +98,9 @@ def preview_content(scan: Scan, existing: Mapping[str, str],
     section("Near misses, NOT added: check each against the label or receipt",
             len(scan.near_misses), misses)
     section("New, will be added", len(new),
-            [f"  {_spaced(f.number):<18} line {f.line}" for f in new[:limit]])
+            [f"  {spaced(f.number):<18} line {f.line}" for f in new[:limit]])
     section("Already watched, left as they are", len(already),
-            [f"  {_spaced(f.number):<18} line {f.line}  {_watched_as(existing[f.number])}"
+            [f"  {spaced(f.number):<18} line {f.line}  {_watched_as(existing[f.number])}"
              for f in already[:limit]])
     return Content("\n").join(lines)
 
@@ -136,13 +131,6 @@ def _named_miss(miss: NearMiss) -> str:
 def _watched_as(label: str) -> str:
     shown = clean_line(label, limit=60)
     return f"as '{shown}'" if shown else "(without a label)"
-
-
-def _spaced(value: str) -> str:
-    try:
-        return s10.parse(value).spaced()
-    except s10.InvalidNumber:
-        return value
 
 
 class PastePreviewScreen(ModalScreen[PasteChoice | None]):
@@ -204,8 +192,8 @@ class PastePreviewScreen(ModalScreen[PasteChoice | None]):
             yield Static(Content(self._applies()), id="applies")
             with Horizontal(id="buttons"):
                 yield Button(f"Add {self._new}", id="add", variant="primary", compact=True,
-                             disabled=not self._new)
-                yield Button("Back", id="back", compact=True)
+                             disabled=not self._new, action="screen.add")
+                yield Button("Back", id="back", compact=True, action="screen.back")
         yield Footer()
 
     def _applies(self) -> str:
@@ -230,16 +218,6 @@ class PastePreviewScreen(ModalScreen[PasteChoice | None]):
             self.action_add()
         else:
             self.focus_next()
-
-    @on(Button.Pressed, "#add")
-    def _add_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_add()
-
-    @on(Button.Pressed, "#back")
-    def _back_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_back()
 
     def action_add(self) -> None:
         if not self._new:
