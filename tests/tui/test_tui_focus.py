@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer
 from textual.widgets._footer import FooterKey
 
+from emstui.tui.widgets import footer as footer_module
 from emstui.tui.widgets.footer import KeySpec, MarksFooter, embed, merge
 from emstui.tui.widgets.parcel_table import ParcelTable
 
@@ -40,8 +41,11 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
     await pilot.pause()  # the footer updates after the refresh that follows the focus change
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["pooled", "stock-recompose"])
 async def test_the_footer_shows_the_focused_widgets_keys_as_the_stock_footer_does(
-        world: World) -> None:
+        world: World, fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An unchecked Textual release (fast False) takes the stock Footer's recompose.
+    monkeypatch.setattr(footer_module, "supported", lambda: fast)
     async with running(world) as (app, pilot):
         main = app.main
         stock = Footer(id="stock")  # Textual's own, beside ours, fed the same bindings
@@ -57,6 +61,7 @@ async def test_the_footer_shows_the_focused_widgets_keys_as_the_stock_footer_doe
             ours = shown(footer)
             assert ours == shown(stock), f"after {keys} on {focused}"
             seen.append([spec.description for spec in ours])
+            assert (footer._pool is not None) == fast
         table_keys, detail_keys, _, filter_keys, _, after_enter = seen
         assert "Details" in table_keys and "Mark" in table_keys
         assert "Details" not in detail_keys and "Mark" not in detail_keys

@@ -22,8 +22,9 @@ minute tick and a theme or focus change at 5000):
   instead of after it in `on_resize`, which would draw the frame twice.
 
 Guard: the internals are used only with the Textual versions this was written and measured
-against (`SUPPORTED`) and only when they have the expected shape; otherwise `FastPathTable`
-says `fast_paths` is False and its subclass takes the public API path it keeps beside each.
+against (`textual_versions.SUPPORTED`) and only when they have the expected shape; otherwise
+`FastPathTable` says `fast_paths` is False and its subclass takes the public API path it keeps
+beside each.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import textual
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
@@ -39,6 +39,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+from emstui.tui.widgets.textual_versions import supported
 
 if TYPE_CHECKING:
     from textual._types import SegmentLines
@@ -52,25 +54,6 @@ _RENDER_CACHES = ("_row_renderable_cache", "_cell_render_cache", "_row_render_ca
 
 # Plain cells kept (`FastPathTable._render_cell`): a few screens of rows at every width.
 PLAIN_CELLS = 4000
-
-# [from, to): the Textual releases whose DataTable internals this module was checked against.
-SUPPORTED = ((8, 2), (8, 3))
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for part in version.split("."):
-        digits = "".join(c for c in part if c.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
-
-
-def supported(version: str | None = None) -> bool:
-    """Whether this Textual release (the one running, unless given) is in `SUPPORTED`."""
-    return SUPPORTED[0] <= version_tuple(version or textual.__version__) < SUPPORTED[1]
-
 
 class FastPathTable(DataTable[Text]):
     """A DataTable with bulk operations over its internals; `fast_paths` says they are usable.

@@ -6,7 +6,9 @@ each time the Footer removes its keys and mounts new ones (~25-40 ms with their 
 layout, half of a tab press at 5000 parcels). MarksFooter composes the same keys itself, keeps
 the keys of earlier focus states hidden beside the shown ones, and on a focus change only shows
 and hides keys when the keys wanted are among them; it recomposes when they are not. Binding
-groups (which this app does not use) are left to the stock Footer's compose.
+groups (which this app does not use) are left to the stock Footer's compose, and so is every
+Textual release the key widget (`FooterKey`, not re-exported) was not checked against
+(`textual_versions.supported`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not re-exported; the stock Footer's key widget
+
+from emstui.tui.widgets.textual_versions import supported
 
 # Keys kept (shown and hidden) at most; past this a recompose keeps only the keys wanted.
 POOL_LIMIT = 40
@@ -138,7 +142,7 @@ class MarksFooter(Footer):
                      classes="-shown" if self._marks_text else "")
         if not self._ready:
             return
-        wanted = footer_keys(self)
+        wanted = footer_keys(self) if supported() else None
         if wanted is None:
             self._pool = None
             yield from super().compose()
