@@ -63,6 +63,16 @@ class ParcelView:
     sync: str = ""  # how fresh the source's copy of the carrier's data is
     sync_problem: bool = False  # the source's sync is failing or stale
 
+    def matches(self, text: str) -> bool:
+        """Whether the monitor's filter `text` is in any of the words the row and the detail
+        show (case folded); every view matches an empty filter."""
+        if not text:
+            return True
+        needle = text.casefold()
+        haystack = (self.label, self.number, self.status_label, self.origin_code,
+                    self.origin_name, self.location, self.latest_event, self.provider)
+        return any(needle in words.casefold() for words in haystack)
+
     @property
     def display_label(self) -> str:
         return self.label or self.number

@@ -1,6 +1,6 @@
-"""The typed interfaces between the app, the main screen and its actions: what the screen and
-the actions need from the app (`MonitorHost`), and what the actions need from the screen
-(`ParcelsView`), so none of them imports the app module or touches another's private state.
+"""The typed interfaces between the app, the main screen and the objects it owns: what the screen
+and they need from the app (`MonitorHost`), and what they need from the screen (`ParcelsView`),
+so none of them imports the app module or touches another's private state.
 
 Plain Textual App calls (push_screen, copy_to_clipboard, call_from_thread, bell, exit) go
 through `Screen.app`; only what emstui's app adds is declared here.
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.worker import Worker
 
+    from emstui.tui.widgets.footer import MarksFooter
+    from emstui.tui.widgets.header import AppHeader
     from emstui.tui.widgets.parcel_table import ParcelTable
 
 
@@ -59,7 +61,8 @@ class MonitorHost(Protocol):
 
 
 class ParcelsView(Protocol):
-    """The main screen as its actions see it (`MainScreen` is the one implementation)."""
+    """The main screen as its actions, marks, quota and status news see it (`MainScreen` is the
+    one implementation)."""
 
     show_archived: bool
     marks: MarkSet  # when any, archive, refresh and remove act on these
@@ -70,6 +73,10 @@ class ParcelsView(Protocol):
     def highlighted(self) -> str | None: ...
     @property
     def table(self) -> ParcelTable: ...
+    @property
+    def header(self) -> AppHeader: ...
+    @property
+    def footer(self) -> MarksFooter: ...
 
     def parcel(self, number: str) -> Parcel: ...
     def jump_to(self, number: str) -> None: ...

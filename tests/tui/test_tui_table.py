@@ -26,8 +26,8 @@ from emstui.tui.widgets import (
     ParcelTable,
 )
 from emstui.tui.widgets.column_widths import compute_widths
-from emstui.tui.widgets.datatable_fastpath import supported
 from emstui.tui.widgets.parcel_table import COLUMN_KEYS
+from emstui.tui.widgets.textual_versions import supported
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

@@ -5,8 +5,9 @@ The engine reports through typed change events, posted to this screen as `Engine
 messages. Changes are collected and applied to the table in one keyed diff per frame, so a pass
 that updates hundreds of parcels costs one table update, and the cursor never moves off its
 parcel. The watch-list actions (add, edit, archive, remove, refresh, pause) are
-`emstui.tui.actions.ParcelActions`, which this screen owns; the app is reached only through
-`emstui.tui.host.MonitorHost`.
+`emstui.tui.actions.ParcelActions`, which this screen owns, as it owns the mark keys
+(`emstui.tui.mark_keys`), the quota in the header (`emstui.tui.quota_watch`) and the status-change
+toasts (`emstui.tui.status_news`); the app is reached only through `emstui.tui.host.MonitorHost`.
 
 Textual trap: a method named `_on_<message>` is a message handler, so the engine listener must
 not be called `_on_engine_change`, or every EngineChange re-posts itself forever.
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
@@ -36,7 +38,7 @@ from emstui.engine.events import (
     ProviderStateChanged,
     RefreshStarted,
 )
-from emstui.present import eta, quota
+from emstui.present import eta
 from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
 from emstui.present.views import (
@@ -52,18 +54,18 @@ from emstui.tui.actions import ParcelActions
 from emstui.tui.commands import ActionCommands, ParcelsCommands
 from emstui.tui.filterbar import FilterBar
 from emstui.tui.host import MonitorHost
-from emstui.tui.marks import MarkSet, count_text, parcels_phrase
+from emstui.tui.mark_keys import MarkKeys
+from emstui.tui.marks import MarkSet
 from emstui.tui.messages import EngineChange, JumpToParcel
+from emstui.tui.quota_watch import QUOTA_POLL_SECONDS, QuotaWatch
 from emstui.tui.screens.help import HelpScreen
+from emstui.tui.status_news import StatusNews
 from emstui.tui.widgets.detail import DetailPanel
 from emstui.tui.widgets.footer import MarksFooter
 from emstui.tui.widgets.header import AppHeader
 from emstui.tui.widgets.parcel_table import ParcelTable
 
 PROGRESS_SECONDS = 1.0  # the header's time left during a pass
-MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
-# How often the monitor looks at the 17TRACK quota; asked at most hourly (emstui.present.quota).
-QUOTA_POLL_SECONDS = 300.0
 # The detail follows the cursor once it rests this long: holding j does not rebuild it per row.
 DETAIL_SETTLE_SECONDS = 0.08
 # New estimates and a pass's "checking…" marks reach this many views at a time (~15 ms), the
@@ -78,6 +80,12 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(keymap.build_bindings("global"))
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         ParcelsCommands, ActionCommands}
+
+    table = getters.query_one("#parcels", ParcelTable)
+    detail = getters.query_one("#detail", DetailPanel)
+    filter_bar = getters.query_one("#filter", FilterBar)
+    header = getters.query_one("#header", AppHeader)
+    footer = getters.query_one(MarksFooter)
 
     class Ready(Message):
         """The screen shows the stored parcels and listens to the engine: start refreshing."""
@@ -94,6 +102,9 @@ class MainScreen(Screen[None]):
         self.filter_text = ""
         self.actions = ParcelActions(self, host)
         self.marks = MarkSet()  # x, r and d act on these when there are any
+        self.mark_keys = MarkKeys(self)
+        self.quota = QuotaWatch(self, host)
+        self.status_news = StatusNews(self, host)
         self._parcels: dict[str, Parcel] = {}
         self._states: dict[str, ParcelState] = {}
         self._views: dict[str, ParcelView] = {}
@@ -132,33 +143,13 @@ class MainScreen(Screen[None]):
     def config(self) -> Config:
         return self.host.config
 
-    @property
-    def table(self) -> ParcelTable:
-        return self.query_one("#parcels", ParcelTable)
-
-    @property
-    def detail(self) -> DetailPanel:
-        return self.query_one("#detail", DetailPanel)
-
-    @property
-    def filter_bar(self) -> FilterBar:
-        return self.query_one("#filter", FilterBar)
-
-    @property
-    def header(self) -> AppHeader:
-        return self.query_one("#header", AppHeader)
-
-    @property
-    def footer(self) -> MarksFooter:
-        return self.query_one(MarksFooter)
-
     def on_mount(self) -> None:
         # Cached data first, so the table is full before the first request goes out.
         self._states = self.store.states(self._parcels)
         checked = [st.last_checked for st in self._states.values() if st.last_checked]
         self._last_cycle = max(checked) if checked else None  # "last" survives a restart
         self.header.set_health(self.engine.health().values())
-        self._show_quota()
+        self.quota.show_remembered()
         self.table.marks = self.marks
         self._apply_changes()
         if self.table.row_count:
@@ -206,21 +197,8 @@ class MainScreen(Screen[None]):
     def on_filter_bar_done(self, message: FilterBar.Done) -> None:
         self.table.focus()
 
-    def _show_quota(self) -> None:
-        """The remembered 17TRACK quota (whoever asked last: this app, cron, doctor)."""
-        source = quota.source_of(self.engine.providers)
-        record = quota.load(self.store, source.account_id) if source is not None else None
-        self.header.set_quota(quota.header_words(record))
-
     def check_quota(self) -> None:
-        if quota.source_of(self.engine.providers) is not None:
-            self.run_worker(self._refresh_quota(), name="quota", group="quota",
-                            exit_on_error=False)
-
-    async def _refresh_quota(self) -> None:
-        record = await quota.refresh_after_pass(self.store, self.engine.providers,
-                                                self.engine.health(), self.clock.now())
-        self.header.set_quota(quota.header_words(record))
+        self.quota.check()
 
     # ---- parcels, views and the table -----------------------------------------------------
 
@@ -228,14 +206,7 @@ class MainScreen(Screen[None]):
         self._parcels = {p.number: p for p in config.parcels}
 
     def _visible(self, parcel: Parcel, view: ParcelView) -> bool:
-        if parcel.archived and not self.show_archived:
-            return False
-        if not self.filter_text:
-            return True
-        needle = self.filter_text.casefold()
-        haystack = (view.label, view.number, view.status_label, view.origin_code,
-                    view.origin_name, view.location, view.latest_event, view.provider)
-        return any(needle in text.casefold() for text in haystack)
+        return (not parcel.archived or self.show_archived) and view.matches(self.filter_text)
 
     def _rows_stay(self, numbers: set[str]) -> bool:
         """Whether each of these parcels is in the table exactly when it should be shown."""
@@ -506,22 +477,7 @@ class MainScreen(Screen[None]):
 
     def _announce_status_changes(self) -> None:
         changes, self._status_changes = self._status_changes, []
-        if not changes:
-            return
-        if len(changes) <= MAX_STATUS_TOASTS:
-            for number, old, new in changes:
-                parcel = self._parcels.get(number)
-                name = parcel.title if parcel else number
-                before = old.label if old else "unknown"
-                self.notify(f"{name}: {before} → {new.label}", title="Status changed",
-                            markup=False)
-        else:
-            delivered = sum(1 for _, _, new in changes if new is Status.DELIVERED)
-            extra = f" ({delivered} delivered)" if delivered else ""
-            self.notify(f"{len(changes)} parcels changed status{extra}",
-                        title="Status changed", markup=False)
-        if self.config.display.bell:
-            self.app.bell()
+        self.status_news.announce(changes, self._parcels)
 
     def config_applied(self, config: Config) -> None:
         """A new config is in force (an edit, or the file changed on disk): show its parcels."""
@@ -604,49 +560,22 @@ class MainScreen(Screen[None]):
         elif self.marks:
             self.clear_marks(say=True)
 
-    # ---- marks: emstui.tui.marks --------------------------------------------------------------
+    # ---- marks: emstui.tui.mark_keys ----------------------------------------------------------
 
     def action_toggle_mark(self) -> None:
-        """Space: mark or unmark the cursor row, then move down one row (as mutt and ranger
-        do), so repeated presses mark a run of parcels."""
-        number = self.table.highlighted_number
-        if number is None:
-            return
-        self.marks.toggle(number)
-        self.table.redraw_marks([number])
-        self._show_mark_count()
-        self.table.action_cursor_down()
+        self.mark_keys.toggle()
 
     def action_mark_all(self) -> None:
-        """Mark every parcel shown; when all of them are marked already, unmark them."""
-        shown = self.table.order
-        if not shown:
-            return
-        if all(number in self.marks for number in shown):
-            changed = self.marks.unmark(shown)
-            said = f"Unmarked {parcels_phrase(len(changed))}"
-        else:
-            changed = self.marks.mark(shown)
-            said = f"Marked {parcels_phrase(len(changed))}"
-        self.table.redraw_marks(changed)
-        self._show_mark_count()
-        self.notify(said, timeout=3, markup=False)
+        self.mark_keys.mark_all()
 
     def action_clear_marks(self) -> None:
-        self.clear_marks(say=True)
+        self.mark_keys.clear(say=True)
 
     def clear_marks(self, *, say: bool = False) -> None:
-        """Unmark every parcel, hidden ones too."""
-        cleared = self.marks.clear()
-        self.table.redraw_marks(cleared)
-        self._show_mark_count()
-        if say and cleared:
-            self.notify(f"Unmarked {parcels_phrase(len(cleared))}", timeout=3, markup=False)
+        self.mark_keys.clear(say=say)
 
     def _show_mark_count(self) -> None:
-        if self.marks or self.footer.marks_text:
-            self.footer.show_marks(count_text(len(self.marks),
-                                              self.marks.hidden(self.table.shows)))
+        self.mark_keys.show_count()
 
     def action_focus_detail(self) -> None:
         self.settle_detail()

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from rich.cells import cell_len
 
-from emstui.present.views import TABLE_COLUMNS, Column
+from emstui.present.views import TABLE_COLUMNS, Column, ParcelView
 
 CELL_PAD = 1  # the leading space inside every cell (DataTable cell_padding is 0)
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in TABLE_COLUMNS)
 # Least important first (ties: the rightmost first): the order columns are dropped in.
 DROP_ORDER: tuple[Column, ...] = tuple(
     sorted(TABLE_COLUMNS, key=lambda c: (-c.priority, -COLUMN_KEYS.index(c.key))))
+# Columns whose cells can differ in width; the others always take their one width.
+MEASURED: tuple[Column, ...] = tuple(c for c in TABLE_COLUMNS if c.width.min != c.width.max)
+
+
+class WidthCounts:
+    """How many rows have each natural width, per measured column, kept up to date row by row,
+    so the table's column widths never need a pass over every row."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[int]] = {c.key: Counter() for c in MEASURED}
+
+    def add(self, view: ParcelView, sign: int = 1) -> None:
+        """Count a row in (`sign` 1) or out (-1)."""
+        for column in MEASURED:
+            self._move(column.key, cell_len(column.text(view)), sign)
+
+    def change(self, before: ParcelView, after: ParcelView) -> None:
+        """A row changed: move it in the counts of the columns whose text changed."""
+        for column in MEASURED:
+            old, new = column.text(before), column.text(after)
+            if old != new:
+                self._move(column.key, cell_len(old), -1)
+                self._move(column.key, cell_len(new), 1)
+
+    def natural(self) -> dict[str, int]:
+        """Each measured column's widest cell (0 with no rows)."""
+        return {key: max(counts, default=0) for key, counts in self._counts.items()}
+
+    def _move(self, key: str, width: int, sign: int) -> None:
+        counts = self._counts[key]
+        counts[width] += sign
+        if counts[width] <= 0:
+            del counts[width]
 
 
 def compute_widths(available: int, natural: Mapping[str, int]) -> dict[str, int]:

@@ -11,12 +11,20 @@ minute tick and a theme or focus change at 5000):
 - `sort` sorts again an order the caller already knows;
 - a restyle (every focus change: the table's colours follow :focus) would rewrite every cell;
   here only the rows on screen are re-rendered, the others when they are next drawn;
+- a focus change re-renders every visible cell through Rich (~0.1 ms each) because the tint
+  and cursor colours are applied in the same pass; here a one-line cell's text is rendered
+  once, and colours are applied to its segments (`_render_cell`), which is what DataTable's
+  `Styled` wrapper does;
+- finding the row of a screen line rebuilt an offset list by walking every row whenever the
+  table was resized (the filter line opening and closing); rows here are one line high, so the
+  row is the line (`_get_offsets`);
 - column widths are set during layout (`_size_updated`), before the frame renders the rows,
   instead of after it in `on_resize`, which would draw the frame twice.
 
 Guard: the internals are used only with the Textual versions this was written and measured
-against (`SUPPORTED`) and only when they have the expected shape; otherwise `FastPathTable`
-says `fast_paths` is False and its subclass takes the public API path it keeps beside each.
+against (`textual_versions.SUPPORTED`) and only when they have the expected shape; otherwise
+`FastPathTable` says `fast_paths` is False and its subclass takes the public API path it keeps
+beside each.
 """
 
 from __future__ import annotations
@@ -24,33 +32,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import textual
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from emstui.tui.widgets.textual_versions import supported
 
 if TYPE_CHECKING:
+    from textual._types import SegmentLines
     from textual.widgets._data_table import RowRenderables
 
-# [from, to): the Textual releases whose DataTable internals this module was checked against.
-SUPPORTED = ((8, 2), (8, 3))
+# DataTable's caches of rendered rows, cells and lines. Dropping them re-renders what is drawn
+# next; bumping `_update_count` (which keys them) would too, but it also keys the row order and
+# line offsets, whose rebuild walks every row (~12 ms at 5000 rows, on every focus change).
+_RENDER_CACHES = ("_row_renderable_cache", "_cell_render_cache", "_row_render_cache",
+                  "_line_cache")
 
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for part in version.split("."):
-        digits = "".join(c for c in part if c.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
-
-
-def supported(version: str | None = None) -> bool:
-    """Whether this Textual release (the one running, unless given) is in `SUPPORTED`."""
-    return SUPPORTED[0] <= version_tuple(version or textual.__version__) < SUPPORTED[1]
-
+# Plain cells kept (`FastPathTable._render_cell`): a few screens of rows at every width.
+PLAIN_CELLS = 4000
 
 class FastPathTable(DataTable[Text]):
     """A DataTable with bulk operations over its internals; `fast_paths` says they are usable.
@@ -65,6 +68,12 @@ class FastPathTable(DataTable[Text]):
         # Rows rendered with colours that have changed since (focus, theme): re-rendered when
         # next drawn (`render_stale_row`), so a restyle costs the visible rows, not all of them.
         self.stale_rows: set[str] = set()
+        # One-line cells rendered without colours, by (row, column, width): (cell, lines).
+        # Valid while the row holds that very cell object (a written cell is a new one). A
+        # dict, emptied when full: Textual's LRUCache keeps the first value set for a key.
+        self._plain_cells: dict[tuple[RowKey, ColumnKey, int], tuple[object, SegmentLines]] = {}
+        # Every row added so far is one line high (`_get_offsets` relies on it).
+        self._one_line_rows = True
 
     def _has_expected_internals(self) -> bool:
         from textual._two_way_dict import TwoWayDict
@@ -74,8 +83,13 @@ class FastPathTable(DataTable[Text]):
                 and isinstance(getattr(self, "_updated_cells", None), set)
                 and isinstance(getattr(self, "_row_locations", None), TwoWayDict)
                 and hasattr(self, "_require_update_dimensions")
-                and hasattr(self, "_row_renderable_cache")
-                and isinstance(getattr(self, "_update_count", None), int))
+                and all(hasattr(getattr(self, cache, None), "clear") for cache in _RENDER_CACHES)
+                and isinstance(getattr(self, "_update_count", None), int)
+                and isinstance(getattr(self, "_column_locations", None), TwoWayDict)
+                and hasattr(self, "_get_styles_to_render_cell")
+                and isinstance(getattr(self, "_show_hover_cursor", None), bool)
+                and hasattr(self, "_pseudo_class_state")
+                and hasattr(self, "_header_row_key"))
 
     # ---- hooks for the subclass ----------------------------------------------------------------
 
@@ -100,7 +114,7 @@ class FastPathTable(DataTable[Text]):
 
     def fast_cells_written(self) -> None:
         """One refresh for every cell `fast_write_row` wrote."""
-        self._update_count += 1  # the row and line caches are keyed by it
+        self._drop_rendered()
         self.refresh()
 
     def fast_rows_added(self) -> None:
@@ -138,16 +152,87 @@ class FastPathTable(DataTable[Text]):
     def fast_mark_stale(self, numbers: Iterable[str]) -> None:
         """These rows' content changed: re-render each when next drawn (costs the visible)."""
         self.stale_rows.update(numbers)
-        self._update_count += 1  # the row and line caches are keyed by it
+        self._drop_rendered()
         self.refresh()
 
     def fast_restyle(self, numbers: Iterable[str]) -> None:
         """Colours changed: drop the rendered rows and re-render each when next drawn."""
         self.stale_rows = set(numbers)
-        self._update_count += 1  # the row and line caches are keyed by it
+        self._drop_rendered()
         self.refresh()
 
+    def _drop_rendered(self) -> None:
+        """Forget rendered rows, cells and lines; the row order and offsets stay."""
+        for cache in _RENDER_CACHES:
+            getattr(self, cache).clear()
+
     # ---- overridden internals ----------------------------------------------------------------
+
+    def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
+                label: Any = None) -> RowKey:
+        if height != 1:
+            self._one_line_rows = False
+        return super().add_row(*cells, height=height, key=key, label=label)
+
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        if not (self.fast_paths and self._one_line_rows):
+            return super()._get_offsets(y)
+        if self.show_header:
+            if y < self.header_height:
+                return self._header_row_key, y
+            y -= self.header_height
+        row_key = self._row_locations.get_key(y) if y >= 0 else None
+        if row_key is None:
+            raise LookupError(f"Y coord {y!r} is greater than total height")
+        return row_key, 0
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> SegmentLines:
+        """DataTable's `_render_cell` for body cells of one-line rows, in two steps: the cell
+        rendered plain (cached while the cell is unchanged), then its colours applied to the
+        segments as DataTable's `Styled(Padding(cell), pre_style, post_style)` applies them.
+        Header and label cells, and taller rows, take DataTable's own."""
+        if not self.fast_paths or row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor,
+                                        hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        # DataTable's cell cache key, so its invalidation (focus, style, updates) holds here.
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                     self._update_count, self._pseudo_class_state)
+        lines = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1 or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor,
+                                        hover)
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        plain_key = (row_key, column_key, width)
+        plain = self._plain_cells.get(plain_key)
+        if plain is None or plain[0] is not cell:
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            lines = list(Segment.split_and_crop_lines(
+                self.app.console.render(Padding(cell, (0, self.cell_padding)), options), width,
+                pad=False, include_new_lines=False))
+            if len(lines) != 1 or Segment.get_line_length(lines[0]) != width:
+                # DataTable would crop or pad this after colouring (a column 0 wide, say):
+                # colouring first is the same only for one line of the exact width.
+                return super()._render_cell(row_index, column_index, base_style, width,
+                                            cursor, hover)
+            plain = (cell, lines)
+            if len(self._plain_cells) >= PLAIN_CELLS:
+                self._plain_cells.clear()
+            self._plain_cells[plain_key] = plain
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = (base_style + Style.from_meta({"row": row_index, "column": column_index})
+                     + component_style)
+        lines = [list(Segment.apply_style(line, pre_style, post_style)) for line in plain[1]]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def _get_row_renderables(self, row_index: int) -> RowRenderables:
         if self.stale_rows and row_index >= 0:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -20,12 +18,7 @@ from textual.widgets.data_table import ColumnKey
 
 from emstui.present.views import (
     DEFAULT_SORT,
-    NEXT_MARKS,
-    NO_VALUE,
-    QUIET_MARKS,
     SORT_KEYS,
-    STAGE_BAR_EMPTY,
-    STAGE_BAR_FULL,
     TABLE_COLUMNS,
     TONE_NAMES,
     UNSEEN_MARK,
@@ -33,22 +26,15 @@ from emstui.present.views import (
     ParcelView,
 )
 from emstui.tui import keymap
-from emstui.tui.marks import MARK_GLYPH
-from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, compute_widths
+from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, WidthCounts, compute_widths
 from emstui.tui.widgets.datatable_fastpath import FastPathTable
+from emstui.tui.widgets.parcel_cells import render_cell
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable"]
-
-_BOLD = Style(bold=True)
 
 # Columns are declared in `emstui.present.views.TABLE_COLUMNS` (display order, priority, widths).
 COLUMNS: tuple[Column, ...] = TABLE_COLUMNS
 NUMBER_COLUMN = "number"
-# Columns whose cells can differ in width; the others always take their one width.
-_MEASURED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.width.min != c.width.max)
-_QUIET_TONES = {"warn": "attention", "alert": "exception"}
-_NEXT_TONES = {"error": "exception", "backoff": "attention"}
-_TEXT = {c.key: c.text for c in COLUMNS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +46,6 @@ class ApplyStats:
     updated_cells: int = 0
     sorted: bool = False
     relaid: bool = False
-
-
-def _cell(text: str, style: Style | str = "") -> Text:
-    """A plain-text cell: never parsed as markup, truncated with an ellipsis."""
-    return Text(" " + text, style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
 class ParcelTable(FastPathTable):
@@ -114,9 +95,7 @@ class ParcelTable(FastPathTable):
         super().__init__(cursor_type="row", cell_padding=0, show_row_labels=False,
                          name=name, id=id, classes=classes)
         self._views: dict[str, ParcelView] = {}
-        # How many rows have each natural width, per column, kept up to date by `apply`, so
-        # column widths never need a pass over every row.
-        self._width_counts: dict[str, Counter[int]] = {c.key: Counter() for c in _MEASURED}
+        self._width_counts = WidthCounts()  # kept up to date by `apply` and `update_rows`
         self._pending: list[ParcelView] | None = None
         self._styles: dict[str, Style] = {}
         self._widths: dict[str, int] = {}
@@ -202,16 +181,16 @@ class ParcelTable(FastPathTable):
             if gone:
                 self._remove_rows(gone, old_order)
                 for number in gone:
-                    self._count_widths(self._views[number], -1)
+                    self._width_counts.add(self._views[number], -1)
             for number, view in new.items():
                 before = self._views.get(number)
                 if before is None:
                     self.add_row(*self._render_row(view), key=number)
-                    self._count_widths(view, 1)
+                    self._width_counts.add(view, 1)
                     added += 1
                 elif before is not view and before != view:
                     updated += self._update_row(number, view)
-                    self._recount_widths(before, view)
+                    self._width_counts.change(before, view)
             if added and self.fast_paths:
                 self.fast_rows_added()  # our columns have set widths: no measuring
             if updated and self.fast_paths:
@@ -270,7 +249,7 @@ class ParcelTable(FastPathTable):
                     updated += 1
                 else:
                     updated += self._update_row(view.number, view)
-                self._recount_widths(before, view)
+                self._width_counts.change(before, view)
                 self._views[view.number] = view
                 resort = resort or sort_key(before) != sort_key(view)
             if updated and lazily:
@@ -291,49 +270,7 @@ class ParcelTable(FastPathTable):
         return [self._render(key, view) for key in COLUMN_KEYS]
 
     def _render(self, column: str, view: ParcelView) -> Text:
-        styles = self._styles
-        muted = styles["parcel-table--muted"]
-        if column == "status":
-            tone = styles[f"parcel-table--status-{view.tone}"]
-            text = Text(style=tone, no_wrap=True, overflow="ellipsis", end="")
-            if view.number in self.marks:
-                text.append(MARK_GLYPH, styles["parcel-table--marked"])
-            else:
-                text.append(" ")
-            text.append(view.glyph)
-            text.append(UNSEEN_MARK if view.unseen else " ", styles["parcel-table--unseen"])
-            text.append(" " + view.status_word, tone)
-            return text
-        if column == "label":
-            return _cell(view.display_label, _BOLD if view.unseen else "")
-        if column == "stage":
-            filled = view.stage_bar.count(STAGE_BAR_FULL)
-            text = _cell(STAGE_BAR_FULL * filled, styles[f"parcel-table--status-{view.tone}"])
-            text.append(STAGE_BAR_EMPTY * (len(view.stage_bar) - filled), muted)
-            return text
-        if column == "age":
-            text = _cell(view.age, muted if view.age == NO_VALUE else "")
-            mark = QUIET_MARKS.get(view.quiet)
-            if mark:
-                text.append(" " + mark, styles[f"parcel-table--status-{_QUIET_TONES[view.quiet]}"])
-            return text
-        if column == "next":
-            return self._render_next(view)
-        if column == "eta" and view.eta_overdue:
-            return _cell(view.eta_short, styles["parcel-table--status-attention"])
-        value = _TEXT[column](view)
-        return _cell(value or NO_VALUE, "" if value else muted)
-
-    def _render_next(self, view: ParcelView) -> Text:
-        styles = self._styles
-        kind = view.next_kind
-        tone = _NEXT_TONES.get(kind)
-        if tone is not None:
-            return _cell(f"{NEXT_MARKS[kind]} {view.next_text}",
-                         styles[f"parcel-table--status-{tone}"])
-        if kind in ("scheduled", "due", "checking"):
-            return _cell(view.next_text)
-        return _cell(view.next_text, styles["parcel-table--muted"])
+        return render_cell(column, view, self._styles, marked=view.number in self.marks)
 
     def render_stale_row(self, number: str) -> None:
         view = self._views.get(number)
@@ -355,29 +292,6 @@ class ParcelTable(FastPathTable):
 
     # ---- layout, order and cursor ------------------------------------------------------------
 
-    def _recount_widths(self, before: ParcelView, after: ParcelView) -> None:
-        """Move a changed row's widths in the counts: only columns whose text changed."""
-        for column in _MEASURED:
-            old, new = column.text(before), column.text(after)
-            if old != new:
-                counts = self._width_counts[column.key]
-                old_width = cell_len(old)
-                counts[old_width] -= 1
-                if counts[old_width] <= 0:
-                    del counts[old_width]
-                counts[cell_len(new)] += 1
-
-    def _count_widths(self, view: ParcelView, sign: int) -> None:
-        for column in _MEASURED:
-            counts = self._width_counts[column.key]
-            width = cell_len(column.text(view))
-            counts[width] += sign
-            if counts[width] <= 0:
-                del counts[width]
-
-    def _natural_widths(self) -> dict[str, int]:
-        return {key: max(counts, default=0) for key, counts in self._width_counts.items()}
-
     def _available_width(self) -> int:
         # Always leave room for the vertical scrollbar so rows appearing never overflow.
         return max(0, self.size.width - self.styles.scrollbar_size_vertical)
@@ -386,7 +300,7 @@ class ParcelTable(FastPathTable):
         """Set column widths for the current width and content; True when they changed."""
         if not self.size.width:
             return False
-        widths = compute_widths(self._available_width(), self._natural_widths())
+        widths = compute_widths(self._available_width(), self._width_counts.natural())
         if widths == self._widths:
             return False
         self._widths = widths
