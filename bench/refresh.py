@@ -164,7 +164,7 @@ def done_count(store_path: Path, numbers: list[str], since: datetime) -> int:
 
 
 def tui_pass(sim: subprocess.Popen[str], url: str, ems_url: str, parcels: int,
-             latency: float, data: Path, *, fault_429: bool) -> None:
+             latency: float, data: Path, *, fault_429: bool, profile: bool = False) -> None:
     """A full pass inside the monitor: wall time against the bound, and the longest stall."""
     from emstui.config import load_config
     from emstui.services import build_services
@@ -224,6 +224,12 @@ def tui_pass(sim: subprocess.Popen[str], url: str, ems_url: str, parcels: int,
                     sim.stdin.flush()
 
         engine.subscribe(count)
+        watch = None
+        if profile:
+            from stallwatch import StallWatch, census  # bench/, beside this script
+            census()
+            watch = StallWatch()
+            watch.start()
         tick = asyncio.ensure_future(ticker())
         nonlocal started
         started = SystemClock().now()
@@ -237,6 +243,10 @@ def tui_pass(sim: subprocess.Popen[str], url: str, ems_url: str, parcels: int,
         running = False
         await tick
         result["stall"] = stall
+        if watch is not None:
+            watch.stop()
+            census()
+            watch.report()
         app.exit()
 
     asyncio.run(app.run_async(headless=True, size=(120, 35), auto_pilot=pilot))  # type: ignore[arg-type]
@@ -304,6 +314,9 @@ def main() -> int:
     parser.add_argument("--skip-outage", action="store_true")
     parser.add_argument("--tui", action="store_true",
                         help="run the passes inside the monitor instead of a bare engine")
+    parser.add_argument("--stalls", action="store_true",
+                        help="with --tui: sample the loop's stack during each stall over 50 ms "
+                             "(bench/stallwatch.py) and print what it was doing")
     args = parser.parse_args()
     proc, url, ems_url = start_sim(args.latency)
     try:
@@ -311,7 +324,7 @@ def main() -> int:
             for fault in (False, True) if args.fault_429 else (False,):
                 if args.tui:
                     tui_pass(proc, url, ems_url, args.parcels, args.latency, Path(tmp),
-                             fault_429=fault)
+                             fault_429=fault, profile=args.stalls)
                 else:
                     asyncio.run(throughput(proc, url, ems_url, args.parcels, args.latency,
                                            Path(tmp), fault_429=fault))

@@ -287,6 +287,27 @@ class StoreConnection:
                 raise _store_error(self.path, exc) from exc
 
     @contextlib.contextmanager
+    def _own_read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own, for one long read from a worker thread: the
+        store's lock stays free (the monitor's event loop writes through it meanwhile; WAL
+        lets the two run at once). A store in memory has only its one connection."""
+        if self._memory:
+            with self._read() as conn:
+                yield conn
+            return
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short IMMEDIATE transaction: taken before reading, so no lost updates."""
         with self._lock:

@@ -169,8 +169,9 @@ class ParcelReads(StoreConnection):
         One query, one row per parcel. An event's instant is its UTC time, else its wall time
         read as UTC (at most about half a day off), never later than when it was first seen;
         in Julian days, as SQLite counts them. NULL where the parcel has no such event.
+        Read on a connection of its own (the monitor asks from a thread while it refreshes).
         """
-        with self._read() as conn:
+        with self._own_read() as conn:
             rows = conn.execute(_STAGE_TIMES_SQL).fetchall()
         return [StageTime(*row) for row in rows]
 

@@ -578,3 +578,29 @@ async def test_the_engine_plans_from_its_own_schedule_and_rereads_the_store_ever
     clock.advance(refresh_module.SCHEDULE_REREAD.total_seconds())
     assert engine._compute_next_wake(clock.now()) == later
     assert reads == [1]
+
+
+async def test_a_batchs_results_are_stored_with_the_event_loop_running_between(
+        store, clock) -> None:
+    """Storing 40 results in one go held the monitor's loop: other tasks run between chunks,
+    and every result is still stored, in the batch's order."""
+    numbers = [f"N{i:05d}X" for i in range(40)]
+    p = ScriptedProvider("17track", clock, max_batch=40)
+    changes: list[Change] = []
+    engine = make_engine(store, clock, {"17track": p}, numbers, changes)
+    seen_by_other_task: list[int] = []
+    running = True
+
+    async def other_task() -> None:
+        while running:
+            seen_by_other_task.append(sum(isinstance(c, ParcelUpdated) for c in changes))
+            await asyncio.sleep(0)
+
+    other = asyncio.ensure_future(other_task())
+    await engine.refresh()
+    running = False
+    await other
+    updated = [c.number for c in changes if isinstance(c, ParcelUpdated)]
+    assert updated == numbers
+    # The other task ran while the batch was half stored, not only before or after it.
+    assert any(0 < seen < 40 for seen in seen_by_other_task)

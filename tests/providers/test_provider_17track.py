@@ -5,6 +5,7 @@ What every provider must do is in test_provider_contract.py.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -727,3 +728,35 @@ def test_supports_s10_and_other_carrier_numbers() -> None:
     assert provider.supports(EMS_CN) and provider.supports(UPS)
     assert not provider.supports("AB12") and not provider.supports("X" * 51)
     assert not provider.supports("EE 123")
+
+
+async def test_a_long_answer_is_parsed_with_the_event_loop_running_between_chunks(
+        sim: SimServer, on_sim: SeventeenTrackProvider, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from emstui.providers import seventeentrack
+
+    numbers = [make_number("EE", f"{i:08d}", "CN") for i in range(1, 41)]
+    for number in numbers:
+        sim.journeys.assign(number, "normal", posted_at=clock.now() - timedelta(days=5))
+    turns = 0
+    seen: list[int] = []  # the other task's turns when each item was parsed
+    running = True
+
+    async def other_task() -> None:
+        nonlocal turns
+        while running:
+            turns += 1
+            await asyncio.sleep(0)
+
+    def counting_parse(number: str, item: dict[str, Any]) -> Any:
+        seen.append(turns)
+        return parse_item(number, item)
+
+    parse_item = seventeentrack.parse_item
+    monkeypatch.setattr(seventeentrack, "parse_item", counting_parse)
+    other = asyncio.ensure_future(other_task())
+    results = await on_sim.track(numbers)
+    running = False
+    await other
+    assert all(r.ok for r in results) and len(seen) == 40
+    assert seen[0] < seen[-1]  # the loop ran while the answer was being parsed

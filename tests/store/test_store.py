@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -730,3 +731,31 @@ def test_a_file_from_before_the_facts_step_gains_them_and_keeps_its_data(
         store.apply_tracking(trk([POSTED], facts=FACTS), checked_at=at(1), next_due=None)
     with Store(db, clock=clock) as store:
         assert store.state(NUMBER).facts == FACTS  # type: ignore[union-attr]
+
+
+def test_stage_times_read_on_a_connection_of_their_own(db: Path, clock: FakeClock) -> None:
+    """The monitor reads them from a thread while its loop writes: they must not wait for (or
+    hold) the store's lock, so a thread holding it blocks nothing here."""
+    store = Store(db, clock=clock)
+    store.apply_tracking(trk([ev("2026-11-20 10:00", "Posting")]), checked_at=at(1),
+                         next_due=None)
+    held, release, found = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with store._read():
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    reader = threading.Thread(target=lambda: found.extend(store.stage_times()))
+    reader.start()
+    reader.join(5)
+    done = not reader.is_alive()
+    release.set()
+    holder.join()
+    reader.join()
+    store.close()
+    assert done, "stage_times waited for the store's lock"
+    assert [row.number for row in found] == [NUMBER]
