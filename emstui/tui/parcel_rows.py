@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, tzinfo
 
 from emstui.config import Parcel
-from emstui.core.model import ParcelState, ShipmentFacts, Status
+from emstui.core.model import Event, ParcelState, ShipmentFacts, Status
 from emstui.engine.events import CycleFinished, ParcelUpdated
+from emstui.present import eta
+from emstui.present.advice import Advice, advise, facts_for
 from emstui.present.eta import Estimate
 from emstui.present.views import (
     ParcelView,
@@ -97,6 +99,19 @@ class ParcelRows:
         if number in self.views:
             return self.retime_view(number, now)
         return self.make_view(number, now)
+
+    def advice(self, number: str, view: ParcelView, events: Sequence[Event], now: datetime
+               ) -> list[Advice]:
+        """What the detail advises for the parcel shown as `view`, with its `events`."""
+        parcel, state = self.parcels[number], self.states.get(number)
+        added = (datetime.combine(parcel.added, datetime.min.time(), now.tzinfo)
+                 if parcel.added else (state.first_seen if state else None))
+        facts = facts_for(number, status=view.status, stage=view.stage, events=events,
+                          added=added, last_error=state.last_error if state else None,
+                          error_kind=state.error_kind if state else None, note=parcel.note,
+                          eta=self.estimates.get(number)
+                          or eta.source_estimate(state.facts if state else None))
+        return advise(facts, now)
 
     def is_visible(self, number: str, filter_text: str, show_archived: bool) -> bool:
         parcel, view = self.parcels[number], self.views[number]

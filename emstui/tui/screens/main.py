@@ -4,10 +4,12 @@ header, kept in step with the refresh engine, and every key that acts on them.
 The engine reports through typed change events, posted to this screen as `EngineChange`
 messages. Changes are collected and applied to the table in one keyed diff per frame, so a pass
 that updates hundreds of parcels costs one table update, and the cursor never moves off its
-parcel. The watch-list actions (add, edit, archive, remove, refresh, pause) are
-`emstui.tui.actions.ParcelActions`, which this screen owns, as it owns the mark keys
-(`emstui.tui.mark_keys`), the quota in the header (`emstui.tui.quota_watch`) and the status-change
-toasts (`emstui.tui.status_news`); the app is reached only through `emstui.tui.host.MonitorHost`.
+parcel. Which views are stale, and what the clock or a pass changes, is kept without Textual in
+`emstui.tui.parcel_rows.ParcelRows`. The watch-list actions (add, edit, archive, remove, refresh,
+pause) are `emstui.tui.actions.ParcelActions`, which this screen owns, as it owns the parcel rows,
+the mark keys (`emstui.tui.mark_keys`), the quota in the header (`emstui.tui.quota_watch`) and the
+status-change toasts (`emstui.tui.status_news`); the app is reached only through
+`emstui.tui.host.MonitorHost`.
 
 Textual trap: a method named `_on_<message>` is a message handler, so the engine listener must
 not be called `_on_engine_change`, or every EngineChange re-posts itself forever.
@@ -16,7 +18,6 @@ not be called `_on_engine_change`, or every EngineChange re-posts itself forever
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -38,7 +39,6 @@ from emstui.engine.events import (
     RefreshStarted,
 )
 from emstui.present import eta
-from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
 from emstui.store import StoreError
 from emstui.tui import keymap
@@ -261,8 +261,8 @@ class MainScreen(Screen[None]):
         current = self.table.highlighted_number
         if current is None or rebuilt or current in dirty or self.detail.number != current:
             self._show_detail(current)
-        self._announce_status_changes()
-        self._show_mark_count()
+        self.status_news.announce(rows.take_status_changes(), rows.parcels)
+        self.mark_keys.show_count()
         self.header.set_refreshing(bool(self.engine.in_flight))
         self.header.set_progress(self.engine.progress_text())
         self.header.set_refresh(self.rows.last_cycle, self.engine.next_wake)
@@ -277,20 +277,12 @@ class MainScreen(Screen[None]):
             self.store.mark_seen(number)
             fresh = self.store.state(number)
             if fresh is not None:
-                state = fresh
                 self.table.update_rows([rows.seen(number, fresh, self.clock.now())])  # one row
+        now = self.clock.now()
         # Its last check and sync ages are not kept current for every row: bring them to now.
-        view = rows.view_now(number, self.clock.now())
+        view = rows.view_now(number, now)
         events = self.store.events(number)
-        parcel = rows.parcels[number]
-        added = (datetime.combine(parcel.added, datetime.min.time(), self.clock.now().tzinfo)
-                 if parcel.added else (state.first_seen if state else None))
-        facts = facts_for(number, status=view.status, stage=view.stage, events=events,
-                          added=added, last_error=state.last_error if state else None,
-                          error_kind=state.error_kind if state else None, note=parcel.note,
-                          eta=rows.estimates.get(number)
-                          or eta.source_estimate(state.facts if state else None))
-        self.detail.show(view, events, advise(facts, self.clock.now()))
+        self.detail.show(view, events, rows.advice(number, view, events, now))
 
     def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
         if self._detail_timer is not None:
@@ -365,9 +357,6 @@ class MainScreen(Screen[None]):
         elif isinstance(change, ProviderStateChanged):
             self.header.set_health(change.health)
         self._schedule_apply()
-
-    def _announce_status_changes(self) -> None:
-        self.status_news.announce(self.rows.take_status_changes(), self.rows.parcels)
 
     def config_applied(self, config: Config) -> None:
         """A new config is in force (an edit, or the file changed on disk): show its parcels."""
@@ -456,9 +445,6 @@ class MainScreen(Screen[None]):
 
     def clear_marks(self, *, say: bool = False) -> None:
         self.mark_keys.clear(say=say)
-
-    def _show_mark_count(self) -> None:
-        self.mark_keys.show_count()
 
     def action_focus_detail(self) -> None:
         self.settle_detail()
