@@ -248,7 +248,8 @@ class MainScreen(Screen[None]):
         rows = self.rows
         if rows.take_estimates_due():
             self._start_estimates()
-        # All rebuilt: config reloaded or edited, or the clock ticked.
+        # All rebuilt at start, when the watch list changed, or when archived parcels were
+        # shown or hidden (`show_changes(rebuild_all=True)`).
         rebuilt, dirty = rows.update(self.clock.now())
         shown_for = (self.filter_text, self.show_archived)
         if (not rebuilt and shown_for == self._shown_for
