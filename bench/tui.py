@@ -402,8 +402,8 @@ def child_update(args: argparse.Namespace) -> None:
             def waiting() -> bool:
                 view = app.main.table._views.get(last)
                 return (view is not None and view.latest_event == new[last].last_event.description
-                        and not app.main._dirty and not app.main._apply_pending
-                        and (mode != "cycle" or app.main._last_cycle == finished))
+                        and not app.main.rows.dirty and not app.main._apply_pending
+                        and (mode != "cycle" or app.main.rows.last_cycle == finished))
         else:
             app.handled = 0
 
@@ -471,7 +471,7 @@ def child_rss(args: argparse.Namespace) -> dict[str, Any]:
         await settle(p)
         figures["shown"] = max_rss_mb()
         now = datetime.now(UTC)
-        states = app.main._states if args.app == "emstui" else app.states  # the app's own copy
+        states = app.main.rows.states if args.app == "emstui" else app.states  # the app's own copy
         for n in slice_for(numbers(args.rows), args.changed, 0):
             state = changed_state(states[n], 0, now)
             if args.app == "emstui":

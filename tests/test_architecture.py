@@ -197,3 +197,29 @@ def test_only_the_entry_point_imports_the_tui_app() -> None:
     importers = sorted(name for name, imported in _graph().items()
                        if "emstui.tui.app" in imported)
     assert importers == ["emstui.tui.run"]
+
+
+# A module longer than this is doing more than one job, unless its docstring says why it is one.
+MAX_MODULE_LINES = 500
+ONE_JOB_AT_LENGTH = {"emstui/core/s10.py": "One job, kept in one module on purpose"}
+
+
+def long_modules(limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """Modules of the package over `limit` lines, by path from the repository root."""
+    lengths = {str(p.relative_to(PACKAGE.parent)): len(p.read_text(encoding="utf-8").splitlines())
+               for p in PACKAGE.rglob("*.py")}
+    return {path: n for path, n in lengths.items() if n > limit}
+
+
+def test_no_module_is_over_the_length_limit_unless_it_says_why() -> None:
+    unexplained = {path: n for path, n in long_modules().items()
+                   if path not in ONE_JOB_AT_LENGTH}
+    assert unexplained == {}, "split these by job, or say in the docstring why they are one"
+    for path, reason in ONE_JOB_AT_LENGTH.items():
+        assert reason in (PACKAGE.parent / path).read_text(encoding="utf-8")
+
+
+def test_the_length_check_sees_long_modules() -> None:
+    # Guards the test above against passing because it counts nothing.
+    assert "emstui/core/s10.py" in long_modules()
+    assert "emstui/tui/screens/main.py" in long_modules(limit=100)

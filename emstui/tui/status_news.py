@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from emstui.config import Parcel
 from emstui.core.model import Status
 from emstui.tui.host import MonitorHost, ParcelsView
+from emstui.tui.parcel_rows import StatusChange
 
 MAX_STATUS_TOASTS = 2  # more status changes at once become one summary notification
-
-StatusChange = tuple[str, Status | None, Status]  # number, old status, new status
 
 
 class StatusNews:

@@ -23,7 +23,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def with_basis(app: object, basis: str) -> set[str]:
-    views = app.main._views  # type: ignore[attr-defined]
+    views = app.main.rows.views  # type: ignore[attr-defined]
     return {n for n, v in views.items() if basis in v.eta_note}
 
 
@@ -34,7 +34,7 @@ async def test_new_estimates_are_retimed_in_chunks_cursor_first(
         await app.workers.wait_for_complete()  # the start-up estimates
         await drain(pilot)
         main = app.main
-        moving = [n for n, v in main._views.items() if not v.status.is_final]
+        moving = [n for n, v in main.rows.views.items() if not v.status.is_final]
         assert len(moving) > 3
         start = world.clock.now() + timedelta(days=3)
         basis = "from your 9 earlier test parcels"
@@ -44,7 +44,7 @@ async def test_new_estimates_are_retimed_in_chunks_cursor_first(
         main.table.highlight(cursor)
         main.settle_detail()
 
-        main._estimates_ready(main._estimate_generation, fresh)
+        main._estimates_ready(main.rows.estimate_generation, fresh)
 
         first = with_basis(app, basis)
         assert cursor in first and len(first) == 2  # one chunk: the cursor's parcel in it
@@ -70,10 +70,10 @@ async def test_a_pass_marks_its_parcels_checking_in_chunks_and_skips_answered_on
 
         main.on_engine_change(EngineChange(RefreshStarted(tuple(numbers))))
 
-        marked = {n for n, v in main._views.items() if v.refreshing}
+        marked = {n for n, v in main.rows.views.items() if v.refreshing}
         assert marked == {cursor, numbers[0]}  # one chunk: the cursor's row, then the top one
         answered = numbers[1]
-        main._refreshing.discard(answered)  # answered before its chunk came
+        main.rows.refreshing.discard(answered)  # answered before its chunk came
         main.settle_views()
-        marked = {n for n, v in main._views.items() if v.refreshing}
+        marked = {n for n, v in main.rows.views.items() if v.refreshing}
         assert marked == set(numbers) - {answered}

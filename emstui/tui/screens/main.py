@@ -4,10 +4,12 @@ header, kept in step with the refresh engine, and every key that acts on them.
 The engine reports through typed change events, posted to this screen as `EngineChange`
 messages. Changes are collected and applied to the table in one keyed diff per frame, so a pass
 that updates hundreds of parcels costs one table update, and the cursor never moves off its
-parcel. The watch-list actions (add, edit, archive, remove, refresh, pause) are
-`emstui.tui.actions.ParcelActions`, which this screen owns, as it owns the mark keys
-(`emstui.tui.mark_keys`), the quota in the header (`emstui.tui.quota_watch`) and the status-change
-toasts (`emstui.tui.status_news`); the app is reached only through `emstui.tui.host.MonitorHost`.
+parcel. Which views are stale, and what the clock or a pass changes, is kept without Textual in
+`emstui.tui.parcel_rows.ParcelRows`. The watch-list actions (add, edit, archive, remove, refresh,
+pause) are `emstui.tui.actions.ParcelActions`, which this screen owns, as it owns the parcel rows,
+the mark keys (`emstui.tui.mark_keys`), the quota in the header (`emstui.tui.quota_watch`) and the
+status-change toasts (`emstui.tui.status_news`); the app is reached only through
+`emstui.tui.host.MonitorHost`.
 
 Textual trap: a method named `_on_<message>` is a message handler, so the engine listener must
 not be called `_on_engine_change`, or every EngineChange re-posts itself forever.
@@ -16,7 +18,6 @@ not be called `_on_engine_change`, or every EngineChange re-posts itself forever
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,7 +31,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from emstui.config import Config, Parcel
-from emstui.core.model import ParcelState, Status
 from emstui.engine.events import (
     Change,
     CycleFinished,
@@ -39,15 +39,7 @@ from emstui.engine.events import (
     RefreshStarted,
 )
 from emstui.present import eta
-from emstui.present.advice import advise, facts_for
 from emstui.present.eta import Estimate
-from emstui.present.views import (
-    ParcelView,
-    checking_view,
-    make_view,
-    retime_view,
-    table_text_until,
-)
 from emstui.store import StoreError
 from emstui.tui import keymap
 from emstui.tui.actions import ParcelActions
@@ -57,6 +49,7 @@ from emstui.tui.host import MonitorHost
 from emstui.tui.mark_keys import MarkKeys
 from emstui.tui.marks import MarkSet
 from emstui.tui.messages import EngineChange, JumpToParcel
+from emstui.tui.parcel_rows import ParcelRows
 from emstui.tui.quota_watch import QUOTA_POLL_SECONDS, QuotaWatch
 from emstui.tui.screens.help import HelpScreen
 from emstui.tui.status_news import StatusNews
@@ -105,29 +98,14 @@ class MainScreen(Screen[None]):
         self.mark_keys = MarkKeys(self)
         self.quota = QuotaWatch(self, host)
         self.status_news = StatusNews(self, host)
-        self._parcels: dict[str, Parcel] = {}
-        self._states: dict[str, ParcelState] = {}
-        self._views: dict[str, ParcelView] = {}
-        # When each view's table text next reads differently as the clock moves (None: never).
-        self._text_until: dict[str, datetime | None] = {}
-        self._estimates: dict[str, Estimate] = {}
-        self._estimates_due = True
-        self._estimate_generation = 0
-        self._retime_due: set[str] = set()  # views still to be given the new estimates
-        self._checking_due: set[str] = set()  # views still to be marked "checking…"
+        self.rows = ParcelRows(self.tz, host.config.parcels)
         self._catch_up_timer: Timer | None = None
-        self._refreshing: set[str] = set()
-        self._dirty: set[str] = set()
-        self._all_dirty = True
         # The (filter, show archived) the table's rows were last chosen for: while it holds,
         # only the changed rows can enter or leave the table.
         self._shown_for: tuple[str, bool] | None = None
         self._apply_pending = False
-        self._status_changes: list[tuple[str, Status | None, Status]] = []
-        self._last_cycle: datetime | None = None
         self._unsubscribe = lambda: None
         self._detail_timer: Timer | None = None
-        self._index_parcels(host.config)
 
     # ---- layout and start-up ---------------------------------------------------------------
 
@@ -145,9 +123,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Cached data first, so the table is full before the first request goes out.
-        self._states = self.store.states(self._parcels)
-        checked = [st.last_checked for st in self._states.values() if st.last_checked]
-        self._last_cycle = max(checked) if checked else None  # "last" survives a restart
+        self.rows.load_states(self.store.states(self.rows.parcels))
         self.header.set_health(self.engine.health().values())
         self.quota.show_remembered()
         self.table.marks = self.marks
@@ -169,7 +145,7 @@ class MainScreen(Screen[None]):
     # ---- what the actions and the palette use ------------------------------------------------
 
     def parcel(self, number: str) -> Parcel:
-        return self._parcels[number]
+        return self.rows.parcels[number]
 
     @property
     def highlighted(self) -> str | None:
@@ -188,7 +164,7 @@ class MainScreen(Screen[None]):
     def show_changes(self, *, rebuild_all: bool = False) -> None:
         """Redraw what changed; `rebuild_all` when every row depends on what changed."""
         if rebuild_all:
-            self._all_dirty = True
+            self.rows.all_dirty = True
         self._apply_changes()
 
     def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
@@ -202,41 +178,11 @@ class MainScreen(Screen[None]):
 
     # ---- parcels, views and the table -----------------------------------------------------
 
-    def _index_parcels(self, config: Config) -> None:
-        self._parcels = {p.number: p for p in config.parcels}
-
-    def _visible(self, parcel: Parcel, view: ParcelView) -> bool:
-        return (not parcel.archived or self.show_archived) and view.matches(self.filter_text)
-
-    def _rows_stay(self, numbers: set[str]) -> bool:
-        """Whether each of these parcels is in the table exactly when it should be shown."""
-        return all((number in self._parcels
-                    and self._visible(self._parcels[number], self._views[number]))
-                   == self.table.shows(number) for number in numbers)
-
-    def _make_view(self, number: str, now: datetime) -> ParcelView:
-        state, estimate = self._states.get(number), self._estimates.get(number)
-        view = make_view(self._parcels[number], state, now, self.tz,
-                         refreshing=number in self._refreshing, estimate=estimate)
-        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
-        return view
-
-    def _retime_view(self, number: str, now: datetime) -> ParcelView:
-        """The parcel's view at `now`, recomputing only what reads the clock."""
-        state, estimate = self._states.get(number), self._estimates.get(number)
-        view = retime_view(self._views[number], self._parcels[number], state, now, self.tz,
-                           estimate=estimate)
-        self._text_until[number] = table_text_until(view, state, now, self.tz, estimate=estimate)
-        self._views[number] = view
-        return view
-
     def _start_estimates(self) -> None:
         """Re-estimate arrivals from the store's history in a thread: it reads every parcel's
         stage times (~0.7 s at 5000 parcels), which on the UI thread held the first paint and
         every end of pass. The newest request wins; an older answer arriving late is dropped."""
-        self._estimate_generation += 1
-        generation = self._estimate_generation
-        facts = {n: s.facts for n, s in self._states.items() if n in self._parcels}
+        generation, facts = self.rows.estimate_request()
 
         def estimate() -> None:
             try:
@@ -249,19 +195,14 @@ class MainScreen(Screen[None]):
                         exit_on_error=False)
 
     def _estimates_ready(self, generation: int, fresh: dict[str, Estimate]) -> None:
-        if generation != self._estimate_generation:
+        if not self.rows.take_estimates(generation, fresh):
             return
-        old, self._estimates = self._estimates, fresh
-        changed = {n for n in old.keys() | fresh.keys() if old.get(n) != fresh.get(n)}
-        if not changed:
-            return
-        if self._all_dirty:  # a full rebuild is on its way: it reads the new estimates
+        if self.rows.all_dirty:  # a full rebuild is on its way: it reads the new estimates
             self._schedule_apply()
             return
         # After each pass most estimates move: only the arrival fields read them, so retime
         # those views (a full rebuild of 3000 stalled the loop ~0.3 s), a chunk at a time, and
         # let the table render the rows when they are drawn.
-        self._retime_due |= changed
         self._catch_up_soon()
 
     def _catch_up_soon(self) -> None:
@@ -273,38 +214,17 @@ class MainScreen(Screen[None]):
         once (new estimates; a pass marking them "checking…"), the highlighted parcel and the
         rows on screen first; a timer takes the rest once the loop has run."""
         self._catch_up_timer = None
-        due = self._retime_due | self._checking_due
-        if not due:
+        if not self.rows.catching_up:
             return
         table = self.table
         top = int(table.scroll_offset.y)
         first = [table.highlighted_number, *table.order[top:top + table.size.height]]
-        chunk = list(dict.fromkeys(n for n in first if n in due))[:CATCH_UP_CHUNK]
-        taken = set(chunk)
-        for number in due:
-            if len(chunk) >= CATCH_UP_CHUNK:
-                break
-            if number not in taken:
-                chunk.append(number)
-        self._catch_up_views(chunk)
-        if self._retime_due or self._checking_due:
+        self._catch_up_views(self.rows.next_chunk(first, CATCH_UP_CHUNK))
+        if self.rows.catching_up:
             self._catch_up_timer = self.set_timer(CATCH_UP_PAUSE_SECONDS, self._catch_up)
 
     def _catch_up_views(self, numbers: list[str]) -> None:
-        now = self.clock.now()
-        views = []
-        for number in numbers:
-            checking = number in self._checking_due
-            retime = number in self._retime_due
-            self._checking_due.discard(number)
-            self._retime_due.discard(number)
-            if number not in self._views or number not in self._parcels:
-                continue
-            if checking and number in self._refreshing:  # not answered meanwhile
-                self._views[number] = checking_view(self._views[number])
-            if retime:
-                self._retime_view(number, now)
-            views.append(self._views[number])
+        views = self.rows.catch_up(numbers, self.clock.now())
         self.table.update_rows((v for v in views if self.table.shows(v.number)), lazily=True)
         if self.table.highlighted_number in numbers:
             self._show_detail(self.table.highlighted_number)
@@ -315,7 +235,7 @@ class MainScreen(Screen[None]):
         if self._catch_up_timer is not None:
             self._catch_up_timer.stop()
             self._catch_up_timer = None
-        self._catch_up_views(list(self._retime_due | self._checking_due))
+        self._catch_up_views(self.rows.waiting())
 
     def _schedule_apply(self) -> None:
         if not self._apply_pending:
@@ -325,63 +245,45 @@ class MainScreen(Screen[None]):
     def _apply_changes(self) -> None:
         """Rebuild the views that changed and hand the table one keyed diff."""
         self._apply_pending = False
-        now = self.clock.now()
-        rebuilt = self._all_dirty  # config reloaded or edited, or the clock ticked
-        if self._estimates_due:  # at start, after each pass and each config change
-            self._estimates_due = False
+        rows = self.rows
+        if rows.take_estimates_due():
             self._start_estimates()
-        if self._all_dirty:
-            self._views = {n: self._make_view(n, now) for n in self._parcels}
-            self._all_dirty = False
-            self._retime_due.clear()  # made with the estimates and marks in force
-            self._checking_due.clear()
-        else:
-            for number in self._dirty:
-                if number in self._parcels:
-                    self._views[number] = self._make_view(number, now)
-        dirty, self._dirty = self._dirty, set()
+        # All rebuilt at start, when the watch list changed, or when archived parcels were
+        # shown or hidden (`show_changes(rebuild_all=True)`).
+        rebuilt, dirty = rows.update(self.clock.now())
         shown_for = (self.filter_text, self.show_archived)
-        if not rebuilt and shown_for == self._shown_for and self._rows_stay(dirty):
+        if (not rebuilt and shown_for == self._shown_for
+                and rows.rows_stay(dirty, *shown_for, self.table.shows)):
             # A refresh batch: costs the rows it changed, not the table.
-            self.table.update_rows(self._views[n] for n in dirty if self.table.shows(n))
+            self.table.update_rows(rows.views[n] for n in dirty if self.table.shows(n))
         else:
-            shown = [v for n, v in self._views.items() if self._visible(self._parcels[n], v)]
-            self.table.apply(shown)
+            self.table.apply(rows.visible(*shown_for))
             self._shown_for = shown_for
         current = self.table.highlighted_number
         if current is None or rebuilt or current in dirty or self.detail.number != current:
             self._show_detail(current)
-        self._announce_status_changes()
-        self._show_mark_count()
+        self.status_news.announce(rows.take_status_changes(), rows.parcels)
+        self.mark_keys.show_count()
         self.header.set_refreshing(bool(self.engine.in_flight))
         self.header.set_progress(self.engine.progress_text())
-        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
+        self.header.set_refresh(self.rows.last_cycle, self.engine.next_wake)
 
     def _show_detail(self, number: str | None) -> None:
-        if number is None or number not in self._parcels:
+        rows = self.rows
+        if number is None or number not in rows.parcels:
             self.detail.show(None, [], [])
             return
-        state = self._states.get(number)
+        state = rows.states.get(number)
         if state is not None and state.unseen_count:
             self.store.mark_seen(number)
             fresh = self.store.state(number)
             if fresh is not None:
-                self._states[number] = state = fresh
-                self._views[number] = self._make_view(number, self.clock.now())
-                self.table.update_rows([self._views[number]])  # its unseen mark: one row
+                self.table.update_rows([rows.seen(number, fresh, self.clock.now())])  # one row
+        now = self.clock.now()
         # Its last check and sync ages are not kept current for every row: bring them to now.
-        view = (self._retime_view(number, self.clock.now()) if number in self._views
-                else self._make_view(number, self.clock.now()))
+        view = rows.view_now(number, now)
         events = self.store.events(number)
-        parcel = self._parcels[number]
-        added = (datetime.combine(parcel.added, datetime.min.time(), self.clock.now().tzinfo)
-                 if parcel.added else (state.first_seen if state else None))
-        facts = facts_for(number, status=view.status, stage=view.stage, events=events,
-                          added=added, last_error=state.last_error if state else None,
-                          error_kind=state.error_kind if state else None, note=parcel.note,
-                          eta=self._estimates.get(number)
-                          or eta.source_estimate(state.facts if state else None))
-        self.detail.show(view, events, advise(facts, self.clock.now()))
+        self.detail.show(view, events, rows.advice(number, view, events, now))
 
     def on_parcel_table_parcel_highlighted(self, message: ParcelTable.ParcelHighlighted) -> None:
         if self._detail_timer is not None:
@@ -402,12 +304,12 @@ class MainScreen(Screen[None]):
         self.jump_to(message.number)
 
     def jump_to(self, number: str) -> None:
-        parcel = self._parcels.get(number)
+        parcel = self.rows.parcels.get(number)
         if parcel is None:
             return
         if parcel.archived and not self.show_archived:
             self.show_archived = True
-            self._all_dirty = True
+            self.rows.all_dirty = True
         if self.filter_text:
             self.clear_filter()
         self._apply_changes()
@@ -422,19 +324,15 @@ class MainScreen(Screen[None]):
     def _tick(self) -> None:
         """The clock moved: recompute only what depends on it (ages, quiet marks, next and last
         checks, overdue estimates) and hand the table only the rows whose text changed."""
-        if self._all_dirty:  # a full rebuild is on its way: it uses the new time anyway
+        if self.rows.all_dirty:  # a full rebuild is on its way: it uses the new time anyway
             self._schedule_apply()
             return
-        now = self.clock.now()
-        due = [number for number, until in self._text_until.items()
-               if until is not None and until <= now
-               and number in self._views and number in self._parcels]
-        changed = [self._retime_view(number, now) for number in due]
+        changed = self.rows.tick(self.clock.now())
         # The filter and the sort read no clock text: the same rows show in the same order, and
         # the rows are rendered when drawn (at 5000 parcels most ages move each minute).
         self.table.update_rows(changed, lazily=True)
         self._show_detail(self.table.highlighted_number)  # its ages and advice are "now" too
-        self.header.set_refresh(self._last_cycle, self.engine.next_wake)
+        self.header.set_refresh(self.rows.last_cycle, self.engine.next_wake)
 
     # ---- the engine -------------------------------------------------------------------------
 
@@ -443,57 +341,32 @@ class MainScreen(Screen[None]):
         self.post_message(EngineChange(change))
 
     def on_engine_change(self, message: EngineChange) -> None:
-        change = message.change
+        change, rows = message.change, self.rows
         if isinstance(change, ParcelUpdated):
-            self._states[change.number] = change.state
-            self._refreshing.discard(change.number)
-            self._dirty.add(change.number)
-            if change.status_changed and change.old_status is not None:
-                self._status_changes.append((change.number, change.old_status,
-                                             change.state.status))
+            rows.parcel_updated(change)
         elif isinstance(change, RefreshStarted):
             # A pass marks up to every parcel "checking…": change only that, a chunk at a time,
             # and let the table render the rows when they are drawn (a full rebuild stalled
             # the loop ~0.5 s; marking 3000 views at once ~50 ms).
-            self._refreshing.update(change.numbers)
-            for number in change.numbers:
-                if number in self._views:
-                    self._checking_due.add(number)
-                else:
-                    self._dirty.add(number)
+            rows.refresh_started(change.numbers)
             self._catch_up_soon()
         elif isinstance(change, CycleFinished):
-            done = {n for n in self._refreshing if n not in self.engine.in_flight}
-            self._refreshing -= done
-            self._dirty.update(done)  # only those rows lose their "checking…" mark
-            self._last_cycle = change.finished
-            self._estimates_due = True  # deliveries and stages of this pass change them
-            self.actions.auto_archive(self._states)
+            rows.cycle_finished(change, self.engine.in_flight)
+            self.actions.auto_archive(rows.states)
             if self.host.start_engine:
                 self.check_quota()  # after a pass, so this pass's registrations are counted
         elif isinstance(change, ProviderStateChanged):
             self.header.set_health(change.health)
         self._schedule_apply()
 
-    def _announce_status_changes(self) -> None:
-        changes, self._status_changes = self._status_changes, []
-        self.status_news.announce(changes, self._parcels)
-
     def config_applied(self, config: Config) -> None:
         """A new config is in force (an edit, or the file changed on disk): show its parcels."""
-        self._index_parcels(config)
+        missing = self.rows.set_parcels(config.parcels)
         if not self.is_mounted:
             return  # on_mount reads the states of these parcels
-        for number in list(self._states):
-            if number not in self._parcels:
-                del self._states[number]
-        missing = [n for n in self._parcels if n not in self._states]
         if missing:
-            self._states.update(self.store.states(missing))
-        self._views = {n: v for n, v in self._views.items() if n in self._parcels}
-        self.marks.keep_only(self._parcels)  # removed parcels drop their marks
-        self._all_dirty = True
-        self._estimates_due = True
+            self.rows.states.update(self.store.states(missing))
+        self.marks.keep_only(self.rows.parcels)  # removed parcels drop their marks
         self._apply_changes()
 
     # ---- keys: emstui.tui.actions --------------------------------------------
@@ -573,9 +446,6 @@ class MainScreen(Screen[None]):
 
     def clear_marks(self, *, say: bool = False) -> None:
         self.mark_keys.clear(say=say)
-
-    def _show_mark_count(self) -> None:
-        self.mark_keys.show_count()
 
     def action_focus_detail(self) -> None:
         self.settle_detail()
