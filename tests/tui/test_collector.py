@@ -9,7 +9,7 @@ from typing import Any
 
 from apphelpers import make_world, running
 
-from emstui.tui.collector import REGROW, CollectorPolicy
+from emstui.tui.collector import FULL_EVERY, REGROW, CollectorPolicy
 
 
 class FakeCollector:
@@ -21,6 +21,13 @@ class FakeCollector:
         self.frozen = 0
         self.collections = 0
         self.garbage = 0  # unreachable among the tracked (not frozen) objects
+        self.threshold = (700, 10, 10)
+
+    def get_threshold(self) -> tuple[int, int, int]:
+        return self.threshold
+
+    def set_threshold(self, *threshold: int) -> None:
+        self.threshold = (*threshold, *self.threshold[len(threshold):])  # type: ignore[assignment]
 
     def freeze(self) -> None:
         self.frozen += self.tracked
@@ -64,6 +71,17 @@ def test_survivors_of_a_full_collection_are_frozen_young_ones_not() -> None:
     assert fake.tracked == 0 and fake.frozen == 1250  # only the 250 survivors were frozen
 
 
+def test_full_collections_come_more_often_while_frozen_and_stop_restores() -> None:
+    fake = FakeCollector(tracked=1000)
+    fake.threshold = (500, 7, 10)
+    policy = CollectorPolicy(fake)
+    policy.start()
+    assert FULL_EVERY < 10
+    assert fake.threshold == (500, 7, FULL_EVERY)  # the young generations keep theirs
+    policy.stop()
+    assert fake.threshold == (500, 7, 10)
+
+
 def test_stop_unfreezes_and_stops_listening() -> None:
     fake = FakeCollector(tracked=1000)
     policy = CollectorPolicy(fake)
@@ -96,6 +114,7 @@ def test_sweep_waits_for_growth_and_for_the_pass_to_end() -> None:
 
 
 def test_real_collector_start_and_stop() -> None:
+    before = gc.get_threshold()
     policy = CollectorPolicy()
     try:
         policy.start()
@@ -106,6 +125,7 @@ def test_real_collector_start_and_stop() -> None:
         policy.stop()
     assert gc.get_freeze_count() == 0
     assert policy._on_collection not in gc.callbacks
+    assert gc.get_threshold() == before
 
 
 async def test_the_monitor_freezes_its_loaded_table_and_unfreezes_on_exit(

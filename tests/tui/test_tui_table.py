@@ -447,6 +447,30 @@ async def test_lazy_row_updates_render_rows_when_they_are_drawn() -> None:
         assert any("Renamed 299" in line for line in table_lines(table))
 
 
+@pytest.mark.parametrize("lazily", [False, True], ids=["now", "lazily"])
+async def test_a_few_changed_rows_redraw_only_their_own_lines(lazily: bool) -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        items = views(100)
+        table = await started(pilot, items)
+        table.scroll_end(animate=False)  # row 90's line gets rendered (and cached) too
+        await pilot.pause()
+        table.scroll_home(animate=False)
+        await pilot.pause()
+        before = [table.render_line(y) for y in range(table.size.height)]
+        changed = [replace(items[i], label=f"Changed{i:03d}") for i in (3, 90)]
+        table.update_rows(changed, lazily=lazily)
+        await pilot.pause()
+        assert "Changed003" in region_text(app, table)  # its line was repainted
+        after = [table.render_line(y) for y in range(table.size.height)]
+        row3 = next(y for y, strip in enumerate(after) if "Changed003" in strip.text)
+        # Every other line on screen is the strip rendered before, not drawn again.
+        assert [y for y in range(len(after)) if after[y] is not before[y]] == [row3]
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert any("Changed090" in line for line in table_lines(table))
+
+
 async def test_new_colours_reach_rows_off_screen_when_they_are_drawn() -> None:
     app = TableApp()
     app.register_theme(Theme("test-b", primary="#336699", dark=True,

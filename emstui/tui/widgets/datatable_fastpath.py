@@ -36,7 +36,7 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 # line offsets, whose rebuild walks every row (~12 ms at 5000 rows, on every focus change).
 _RENDER_CACHES = ("_row_renderable_cache", "_cell_render_cache", "_row_render_cache",
                   "_line_cache")
+
+# A write to at most this many rows drops and repaints only those rows' rendered lines; more,
+# and every rendered row is dropped (one walk of the caches either way).
+ROWS_DROPPED_ONE_BY_ONE = 64
 
 # Plain cells kept (`FastPathTable._render_cell`): a few screens of rows at every width.
 PLAIN_CELLS = 4000
@@ -74,6 +78,8 @@ class FastPathTable(DataTable[Text]):
         self._plain_cells: dict[tuple[RowKey, ColumnKey, int], tuple[object, SegmentLines]] = {}
         # Every row added so far is one line high (`_get_offsets` relies on it).
         self._one_line_rows = True
+        # Rows `fast_write_row` changed since the last `fast_cells_written`.
+        self._written_rows: set[str] = set()
 
     def _has_expected_internals(self) -> bool:
         from textual._two_way_dict import TwoWayDict
@@ -83,7 +89,8 @@ class FastPathTable(DataTable[Text]):
                 and isinstance(getattr(self, "_updated_cells", None), set)
                 and isinstance(getattr(self, "_row_locations", None), TwoWayDict)
                 and hasattr(self, "_require_update_dimensions")
-                and all(hasattr(getattr(self, cache, None), "clear") for cache in _RENDER_CACHES)
+                and all(hasattr(getattr(self, cache, None), method) for cache in _RENDER_CACHES
+                        for method in ("clear", "keys", "discard"))
                 and isinstance(getattr(self, "_update_count", None), int)
                 and isinstance(getattr(self, "_column_locations", None), TwoWayDict)
                 and hasattr(self, "_get_styles_to_render_cell")
@@ -110,12 +117,35 @@ class FastPathTable(DataTable[Text]):
             if cell != row[column]:  # type: ignore[index]
                 row[column] = cell  # type: ignore[index]
                 changed += 1
+        if changed:
+            self._written_rows.add(number)
         return changed
 
     def fast_cells_written(self) -> None:
-        """One refresh for every cell `fast_write_row` wrote."""
-        self._drop_rendered()
-        self.refresh()
+        """One refresh for every cell `fast_write_row` wrote: a few rows drop and repaint only
+        their own lines (a pass writes rows mostly off screen, and redrawing every visible
+        line for them cost 30-60 ms a frame), many rows drop everything."""
+        written, self._written_rows = self._written_rows, set()
+        self._drop_rows(written)
+
+    def _drop_rows(self, numbers: set[str]) -> None:
+        if not (self._one_line_rows and len(numbers) <= ROWS_DROPPED_ONE_BY_ONE):
+            self._drop_rendered()
+            self.refresh()
+            return
+        keys = {RowKey(n) for n in numbers}
+        indexes = {i for i in (self._row_locations.get(k) for k in keys) if i is not None}
+        header = self.header_height if self.show_header else 0
+        lines = {i + header for i in indexes}  # one-line rows: the row's index is its line
+        for cache, drop in ((self._line_cache, lambda k: k[0] in lines),
+                            (self._row_render_cache, lambda k: k[0] in keys),
+                            (self._cell_render_cache, lambda k: k[0] in keys),
+                            (self._row_renderable_cache, lambda k: k[1] in indexes)):
+            for key in [k for k in cache.keys() if drop(k)]:  # noqa: SIM118 (no __iter__)
+                cache.discard(key)
+        width = self.virtual_size.width
+        for line in lines:
+            self._refresh_region(Region(0, line, width, 1))
 
     def fast_rows_added(self) -> None:
         """Skip measuring the rows just added (columns have set widths)."""
@@ -151,9 +181,9 @@ class FastPathTable(DataTable[Text]):
 
     def fast_mark_stale(self, numbers: Iterable[str]) -> None:
         """These rows' content changed: re-render each when next drawn (costs the visible)."""
+        numbers = set(numbers)
         self.stale_rows.update(numbers)
-        self._drop_rendered()
-        self.refresh()
+        self._drop_rows(numbers)
 
     def fast_restyle(self, numbers: Iterable[str]) -> None:
         """Colours changed: drop the rendered rows and re-render each when next drawn."""

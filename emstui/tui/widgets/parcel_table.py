@@ -238,6 +238,7 @@ class ParcelTable(FastPathTable):
         key = self.highlighted_number
         updated = 0
         resort = False
+        marked: list[str] = []
         lazily = lazily and self.fast_paths
         with self.app.batch_update():
             for view in views:
@@ -245,7 +246,7 @@ class ParcelTable(FastPathTable):
                 if before is None or before is view or before == view:
                     continue
                 if lazily:
-                    self.stale_rows.add(view.number)
+                    marked.append(view.number)
                     updated += 1
                 else:
                     updated += self._update_row(view.number, view)
@@ -253,7 +254,7 @@ class ParcelTable(FastPathTable):
                 self._views[view.number] = view
                 resort = resort or sort_key(before) != sort_key(view)
             if updated and lazily:
-                self.fast_mark_stale(())
+                self.fast_mark_stale(marked)
             elif updated and self.fast_paths:
                 self.fast_cells_written()
             relaid = bool(updated) and self._relayout()
