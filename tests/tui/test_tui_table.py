@@ -398,15 +398,25 @@ async def test_hostile_text_renders_literally_without_crashing() -> None:
         assert app.is_running and table.row_count == 2
 
 
-async def test_unseen_rows_are_marked_until_viewed() -> None:
+@pytest.mark.parametrize("fast_paths", [True, False], ids=["bulk", "update_cell"])
+async def test_unseen_rows_are_marked_until_viewed(fast_paths: bool) -> None:
     app = TableApp()
     async with app.run_test(size=(120, 35)) as pilot:
         table = await started(pilot, [view(1, unseen=2), view(2)])
+        table.fast_paths = fast_paths
         assert table.get_cell(number(1), "status").plain == " →● transit"
         assert table.get_cell(number(1), "label").style.bold  # type: ignore[union-attr]
         assert table.get_cell(number(2), "status").plain == " →  transit"
         table.apply([view(1, unseen=0), view(2)])
+        await pilot.pause()
         assert table.get_cell(number(1), "status").plain == " →  transit"
+        # Same text, only its style changed: the cell is written all the same.
+        assert not table.get_cell(number(1), "label").style  # type: ignore[union-attr]
+        table.move_cursor(row=table.get_row_index(number(2)))  # the cursor's row is bold
+        await pilot.pause()
+        line = table.render_line(table.get_row_index(number(1)) + 1)  # under the header
+        label = [seg for seg in line if "Parcel 001" in seg.text]
+        assert label and not any(seg.style and seg.style.bold for seg in label)
 
 
 async def test_theme_switch_recolours_status_cells() -> None:
@@ -641,3 +651,15 @@ async def test_widgets_fed_before_mounting_show_their_data_once_mounted() -> Non
         assert "Parcel 002" in region_text(app, app.query_one(DetailPanel))
         assert "emstui" in screen_text(app).splitlines()[0]
         assert "last never" in screen_text(app).splitlines()[0]
+
+
+async def test_rows_brought_up_to_date_while_drawn_queue_no_repaint() -> None:
+    # Otherwise the next small write (a mark, one result) would redraw every row drawn since.
+    app = TableApp()
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await started(pilot, views(100))
+        table.update_rows([replace(v, label=f"Lazy {i}") for i, v in enumerate(views(100))],
+                          lazily=True)
+        await pilot.pause()
+        assert any("Lazy 0" in line for line in table_lines(table))  # drawn, so written
+        assert table._written_rows == set()

@@ -59,6 +59,13 @@ ROWS_DROPPED_ONE_BY_ONE = 64
 # Plain cells kept (`FastPathTable._render_cell`): a few screens of rows at every width.
 PLAIN_CELLS = 4000
 
+
+def same_cell(cell: Text, other: object) -> bool:
+    """Whether `other` draws as `cell`. Rich's `Text ==` compares the text and spans only,
+    not the style a cell is made with (a label losing its bold, a theme's new muted colour)."""
+    return isinstance(other, Text) and cell == other and cell.style == other.style
+
+
 class FastPathTable(DataTable[Text]):
     """A DataTable with bulk operations over its internals; `fast_paths` says they are usable.
 
@@ -114,7 +121,7 @@ class FastPathTable(DataTable[Text]):
         row = self._data[RowKey(number)]
         changed = 0
         for column, cell in cells:
-            if cell != row[column]:  # type: ignore[index]
+            if not same_cell(cell, row[column]):  # type: ignore[index]
                 row[column] = cell  # type: ignore[index]
                 changed += 1
         if changed:
@@ -271,6 +278,9 @@ class FastPathTable(DataTable[Text]):
             if number in self.stale_rows:
                 self.stale_rows.discard(number)
                 self.render_stale_row(number)
+                # Written while being drawn: its caches went when it was marked stale, and
+                # asking for a repaint would make the next small write redraw it again.
+                self._written_rows.discard(number)
         return super()._get_row_renderables(row_index)
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,

@@ -27,7 +27,7 @@ from emstui.present.views import (
 )
 from emstui.tui import keymap
 from emstui.tui.widgets.column_widths import CELL_PAD, COLUMN_KEYS, WidthCounts, compute_widths
-from emstui.tui.widgets.datatable_fastpath import FastPathTable
+from emstui.tui.widgets.datatable_fastpath import FastPathTable, same_cell
 from emstui.tui.widgets.parcel_cells import render_cell
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "UNSEEN_MARK", "ApplyStats", "ParcelTable"]
@@ -286,7 +286,7 @@ class ParcelTable(FastPathTable):
         changed = 0
         for column in COLUMN_KEYS:
             cell = self._render(column, view)
-            if cell != self.get_cell(number, column):
+            if not same_cell(cell, self.get_cell(number, column)):
                 self.update_cell(number, column, cell)
                 changed += 1
         return changed
