@@ -172,3 +172,11 @@ async def test_a_status_line_shows_one_kind_at_a_time() -> None:
         assert status_of(app) == ("fine", {"-ok"})
         status.show(Content("plain"))
         assert status_of(app) == ("plain", set())
+
+
+def test_an_already_watched_label_is_cleaned_and_bounded() -> None:
+    from emstui.tui.widgets.number_field import watched_as
+
+    said = watched_as("gift " * 40 + "\x1b[31mred")
+    assert len(said) < 80 and "\x1b" not in said and said.startswith("as 'gift")
+    assert watched_as("") == "(without a label)"

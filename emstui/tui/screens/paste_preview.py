@@ -24,7 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from emstui.config.importer import Found, NearMiss, Scan
 from emstui.core.sanitize import clean_line
 from emstui.tui import keymap
-from emstui.tui.widgets.number_field import count_candidates, spaced
+from emstui.tui.widgets.number_field import count_candidates, spaced, watched_as
 from emstui.tui.widgets.ordered_input import OrderedInput
 
 # Rows listed per section; the counts above always cover everything found. Laying out the list
@@ -100,7 +100,7 @@ def preview_content(scan: Scan, existing: Mapping[str, str],
     section("New, will be added", len(new),
             [f"  {spaced(f.number):<18} line {f.line}" for f in new[:limit]])
     section("Already watched, left as they are", len(already),
-            [f"  {spaced(f.number):<18} line {f.line}  {_watched_as(existing[f.number])}"
+            [f"  {spaced(f.number):<18} line {f.line}  {watched_as(existing[f.number])}"
              for f in already[:limit]])
     return Content("\n").join(lines)
 
@@ -126,11 +126,6 @@ def _named_miss(miss: NearMiss) -> str:
     if miss.suggestions:
         return f"{text} (did you mean {' or '.join(miss.suggestions[:2])}?)"
     return text
-
-
-def _watched_as(label: str) -> str:
-    shown = clean_line(label, limit=60)
-    return f"as '{shown}'" if shown else "(without a label)"
 
 
 class PastePreviewScreen(ModalScreen[PasteChoice | None]):

@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from emstui.config.importer import Scan, scan_text
 from emstui.core import s10
+from emstui.core.sanitize import clean_line
 from emstui.tui.widgets.ordered_input import OrderedInput
 from emstui.tui.widgets.status_line import StatusLine
 
@@ -253,7 +254,7 @@ class NumberField(Widget):
         """'Use EE123456785CN (EE 123 456 785 CN)', disabled when that number is watched."""
         if number in self._existing:
             return Option(Content(f"    {number}  already watched "
-                                  f"{_watched_as(self._existing[number])}"),
+                                  f"{watched_as(self._existing[number])}"),
                           id=number, disabled=True)
         return Option(Content.assemble("Use ", (number, "bold"), f"  ({spaced(number)})"),
                       id=number)
@@ -308,8 +309,10 @@ class NumberField(Widget):
             self._show_verdict()
 
 
-def _watched_as(label: str) -> str:
-    return f"as '{label}'" if label else "(without a label)"
+def watched_as(label: str) -> str:
+    """How a watched parcel's label reads in "already watched as ..." (cleaned, bounded)."""
+    shown = clean_line(label, limit=60)
+    return f"as '{shown}'" if shown else "(without a label)"
 
 
 class _Duplicate(Exception):
@@ -320,4 +323,4 @@ class _Duplicate(Exception):
 
     def content(self) -> Content:
         return Content.assemble(("✗ ", "bold"),
-                                f"{self.number} is already watched {_watched_as(self.label)}")
+                                f"{self.number} is already watched {watched_as(self.label)}")
