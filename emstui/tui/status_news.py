@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from emstui.config import Parcel
 from emstui.core.model import Status
+from emstui.core.sanitize import clean_line
 from emstui.tui.host import MonitorHost, ParcelsView
 from emstui.tui.parcel_rows import StatusChange
 
@@ -26,7 +27,7 @@ class StatusNews:
         if len(changes) <= MAX_STATUS_TOASTS:
             for number, old, new in changes:
                 parcel = parcels.get(number)
-                name = parcel.title if parcel else number
+                name = clean_line(parcel.title if parcel else number, limit=60)
                 before = old.label if old else "unknown"
                 self.view.notify(f"{name}: {before} → {new.label}", title="Status changed",
                                  markup=False)

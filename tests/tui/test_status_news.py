@@ -75,3 +75,12 @@ def test_the_bell_rings_once_per_batch_only_when_configured_and_not_for_nothing(
     loud.announce([(TEA, Status.IN_CUSTOMS, Status.DELIVERED), (PHONE, None, Status.DELIVERED)],
                   PARCELS)
     assert loud_view.app.bells == 1 and len(loud_view.said) == 2
+
+
+def test_a_label_with_control_characters_reaches_the_toast_cleaned_and_bounded() -> None:
+    announcer, view = news()
+    hostile = {TEA: Parcel(TEA, label="\x1b]0;pwned\x07Tea" + " pot" * 40)}
+    announcer.announce([(TEA, Status.IN_CUSTOMS, Status.DELIVERED)], hostile)
+    (_, said), = view.said
+    assert "\x1b" not in said and "\x07" not in said and len(said) < 100
+    assert said.endswith(": in customs → delivered")
